@@ -133,12 +133,16 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") 
     if data is None:
         return cls()
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping for {cls.__name__}, got {type(data).__name__}")
+        raise ConfigError(
+            f"{where}: expected a mapping for {cls.__name__}, got {type(data).__name__}"
+        )
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {unknown} for {cls.__name__}; known: {sorted(fields)}")
+        raise ConfigError(
+            f"{where}: unknown key(s) {unknown} for {cls.__name__}; known: {sorted(fields)}"
+        )
     kwargs = {name: _coerce(hints[name], value, f"{where}.{name}") for name, value in data.items()}
     try:
         return cls(**kwargs)
@@ -158,7 +162,8 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         if inner is None:
             if len(args) != len(value):
                 raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
-            return tuple(_coerce(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+            pairs = enumerate(zip(args, value, strict=True))
+            return tuple(_coerce(a, v, f"{where}[{i}]") for i, (a, v) in pairs)
         return tuple(_coerce(inner, v, f"{where}[{i}]") for i, v in enumerate(value))
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:

@@ -197,9 +197,11 @@ class ImageGeometry:
         # window (col, row) -> metric offset q in the turned frame, shifted so its centre is
         # at R(-a)(x, y); then p = R(a) q is the task point; then task -> image (col, row).
         win_to_q = np.array(
-            [[self.pixel_size, 0.0, -half * self.pixel_size],
-             [0.0, -self.pixel_size, half * self.pixel_size],
-             [0.0, 0.0, 1.0]]
+            [
+                [self.pixel_size, 0.0, -half * self.pixel_size],
+                [0.0, -self.pixel_size, half * self.pixel_size],
+                [0.0, 0.0, 1.0],
+            ]
         )
         qx, qy = ca * x + sa * y, -sa * x + ca * y
         win_to_q[0, 2] += qx

@@ -82,7 +82,8 @@ class GraspGrid:
         """Grid index (r, i, j, k) to the metric action (x, y, a, d) as float32."""
         r, i, j, k = (int(v) for v in np.asarray(index).reshape(4))
         bounds = self.shape
-        for name, value, n in zip(("rotation", "row", "col", "width"), (r, i, j, k), bounds):
+        names = ("rotation", "row", "col", "width")
+        for name, value, n in zip(names, (r, i, j, k), bounds, strict=True):
             if not 0 <= value < n:
                 raise InvalidAction(f"{name} index must be in [0, {n - 1}], got {value}")
         a = float(self.angles[r])

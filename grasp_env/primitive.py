@@ -39,8 +39,9 @@ class GraspOutcome:
     width: float
 
 
-def grasp_z(image: HeightImage, geometry: ImageGeometry, x: float, y: float,
-            config: PrimitiveConfig) -> float:
+def grasp_z(
+    image: HeightImage, geometry: ImageGeometry, x: float, y: float, config: PrimitiveConfig
+) -> float:
     """The fingertip height the primitive aims at for a grasp at (x, y)."""
     surface = geometry.height_at(image, x, y)
     return max(surface - config.grasp_depth, config.floor_clearance)
