@@ -1,0 +1,1 @@
+"""Thin command-line entry points; the ``grasp`` console script dispatches to them."""
