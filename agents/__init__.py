@@ -1,0 +1,1 @@
+"""Agents for any environment of the grasp contract: the FCN value agent, baselines, training."""

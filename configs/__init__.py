@@ -1,0 +1,1 @@
+"""YAML configurations, read once at the edge into typed dataclasses."""

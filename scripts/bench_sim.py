@@ -1,0 +1,133 @@
+"""``grasp bench sim``: the twin's speed, its random grasp rate, the heuristic, and a soak.
+
+Figures:
+    * random_grasp_rate: uniformly random grasps over the discrete grid (paper III-D a) in a
+      bin of ``--objects`` objects; the bin is rebuilt after every success so that every
+      attempt faces a full bin (the paper measured about 3 %).
+    * attempts_per_s: grasp attempts per second of wall time in that loop, camera on, one
+      process (so one core); also the median and slowest attempt in milliseconds.
+    * heuristic: the geometric heuristic's ``--n`` out of ``--objects`` grasp rate.
+    * soak: ``--soak`` attempts of a random/heuristic mix without rebuilding: non-finite
+      observations, objects that left the bins, the slowest attempt in wall time and in
+      simulated seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import gymnasium as gym
+import numpy as np
+from tqdm import tqdm
+
+import grasp_env  # noqa: F401  (registers the environments)
+from agents.evaluation import evaluate
+from agents.heuristic import HeuristicAgent
+from grasp_env.config import EnvConfig
+from grasp_env.wrappers import DiscreteGraspWrapper
+
+NO_SWAP = EnvConfig(swap_after_failures=10**9)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``grasp bench sim``."""
+    p = subparsers.add_parser("sim", help="twin speed, random grasp rate, heuristic, soak")
+    p.add_argument("--attempts", type=int, default=2000, help="random grasps to measure")
+    p.add_argument("--objects", type=int, default=20, help="objects in the grasp bin")
+    p.add_argument("--object-set", default="cylinders", help="cylinders, cubes, train, novel")
+    p.add_argument("--n", type=int, default=10, help="heuristic picks per run (n of objects)")
+    p.add_argument("--runs", type=int, default=10, help="heuristic runs (0 to skip)")
+    p.add_argument("--soak", type=int, default=0, help="soak attempts (0 to skip)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def make_env(objects: int, object_set: str, config: EnvConfig = NO_SWAP) -> gym.Env:
+    """The twin with ``objects`` objects of ``object_set``, unwrapped of Gymnasium's checks."""
+    return gym.make(
+        "SimBinGrasp-v0", objects=objects, object_set=object_set, config=config
+    ).unwrapped
+
+
+def random_rate(env: gym.Env, attempts: int, seed: int, quiet: bool) -> dict:
+    """Uniformly random grid grasps, each on a full bin; rate and wall-time speed."""
+    rng = np.random.default_rng(seed)
+    grid_env = DiscreteGraspWrapper(env)
+    grid_shape = np.array(grid_env.grid.shape)
+    env.reset(seed=seed)
+    durations, successes, rebuilds = [], 0, 0
+    start = time.perf_counter()
+    for _ in tqdm(range(attempts), desc="random grasps", disable=quiet):
+        t = time.perf_counter()
+        _, reward, _, _, _ = grid_env.step(rng.integers(0, grid_shape))
+        if reward > 0:
+            successes += 1
+            rebuilds += 1
+            env.reset(seed=seed + rebuilds)
+        durations.append(time.perf_counter() - t)
+    wall = time.perf_counter() - start
+    rate = successes / attempts
+    return {
+        "random_grasp_rate": rate,
+        "random_grasp_rate_stderr": float(np.sqrt(rate * (1 - rate) / attempts)),
+        "random_attempts": attempts,
+        "attempts_per_s": attempts / wall,
+        "attempt_ms_median": float(np.median(durations) * 1e3),
+        "attempt_ms_max": float(np.max(durations) * 1e3),
+    }
+
+
+def soak(env: gym.Env, attempts: int, seed: int, quiet: bool) -> dict:
+    """A long run without rebuilds: look for NaN, lost objects and runaway steps."""
+    rng = np.random.default_rng(seed)
+    agent = HeuristicAgent(env.config.image, rng)
+    obs, _ = env.reset(seed=seed)
+    non_finite, lost, slowest, slowest_sim, successes = 0, 0, 0.0, 0.0, 0
+    for k in tqdm(range(attempts), desc="soak", disable=quiet):
+        action = agent.act(obs) if k % 2 else env.action_space.sample()
+        t = time.perf_counter()
+        obs, reward, _, _, info = env.step(action)
+        slowest = max(slowest, time.perf_counter() - t)
+        slowest_sim = max(slowest_sim, info["cycle_time"])
+        agent.observe(reward)
+        successes += int(reward > 0)
+        non_finite += int(not np.isfinite(obs["height"]).all())
+        lost += int(info.get("objects_lost", 0))
+    return {
+        "soak_attempts": attempts,
+        "soak_successes": successes,
+        "soak_non_finite_observations": non_finite,
+        "soak_objects_lost_and_handled": lost,
+        "soak_slowest_step_ms": slowest * 1e3,
+        "soak_slowest_cycle_s": slowest_sim,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Measure and print."""
+    quiet = args.json
+    env = make_env(args.objects, args.object_set)
+    env.action_space.seed(args.seed)
+    figures: dict = {"objects": args.objects, "object_set": args.object_set}
+    figures.update(random_rate(env, args.attempts, args.seed, quiet))
+    if args.runs > 0:
+        agent = HeuristicAgent(env.config.image, np.random.default_rng(args.seed))
+        result = evaluate(env, agent, n=args.n, m=args.objects, runs=args.runs, seed=args.seed)
+        figures.update(
+            heuristic_grasp_rate=result.grasp_rate,
+            heuristic_stderr=result.stderr,
+            heuristic_pph=result.pph,
+            heuristic_protocol=f"{args.n} out of {args.objects}, {args.runs} runs",
+        )
+    if args.soak > 0:
+        figures.update(soak(env, args.soak, args.seed, quiet))
+    env.close()
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:32s} {value:.4g}" if isinstance(value, float) else f"{key:32s} {value}")
+    return 0
