@@ -284,11 +284,13 @@ class GraspRecord:
             "grasp_bin": -1 if self.grasp_bin is None else int(self.grasp_bin),
             "grasped": _text("grasped", self.grasped, NAME_BYTES, empty_ok=True),
         }
-        for name in ("height", "valid", "action", "index"):
-            object.__setattr__(self, name, stored[name])
-        for name in ("reward", "value", "timestamp", "z", "reached_z", "width", "force"):
-            object.__setattr__(self, name, stored[name])
-        object.__setattr__(self, "cycle_time", stored["cycle_time"])
+        for spec in FIELDS:
+            value = stored[spec.name]
+            if isinstance(value, float):
+                # round to the stored precision, so a record equals itself read back
+                value = stored[spec.name] = np.dtype(spec.dtype).type(value).item()
+            if isinstance(value, np.ndarray | float):
+                object.__setattr__(self, spec.name, value)
         self._stored.update(stored)
 
     @classmethod
