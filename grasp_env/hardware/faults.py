@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 
-from grasp_env.errors import DeviceError
+from grasp_env.errors import DeviceError, UnreachablePose
 
 
 class DriverError(DeviceError):
@@ -52,6 +52,13 @@ class FaultLatched(DriverError):
     """
 
 
+class SpeedLimitExceeded(UnreachablePose):
+    """A motion asked for a speed (or contact force) above the configured limit.
+
+    Raised by the workspace guard before any byte is sent, like the pose refusals.
+    """
+
+
 class FlightRecorder:
     """A ring buffer of the last ``size`` messages a driver sent and received.
 
@@ -81,4 +88,5 @@ __all__ = [
     "DriverError",
     "FaultLatched",
     "FlightRecorder",
+    "SpeedLimitExceeded",
 ]

@@ -1,0 +1,369 @@
+"""The KST ``MatlabToolboxServer`` of a KUKA iiwa on loopback, with a Robot backend moving.
+
+It speaks the line protocol of :mod:`grasp_env.hardware.iiwa_protocol` as the Java server
+does (hardware.md section 2.2): setters answer ``done``; motion triggers answer ``done`` at
+once and ``done`` (or ``interrupted``) when the motion ends; getters answer ``v1_..._vn_``;
+an exception answers ``nak``; unknown lines get no answer; ``end`` closes the connection.
+
+Motions are carried out by ``backend``, any :class:`grasp_env.cell.Robot` working in TCP
+poses: the twin's robot, or a kinematic fake. The emulator is the controller: it keeps the
+flange, so it needs the physical tool (``tool``, the backend's TCP in the flange frame) to
+turn the wire's flange frames (or ``TFtrans`` frames) into the backend's TCP poses.
+
+A guarded motion (``doPTP!inCS``) is given to ``backend.approach`` with the contact force at
+which the first torque window would break, under a linear model: external torque on joint j
+= ``torque_bias[j] + levers[j] * F`` for a contact force F. A window that already excludes the
+bias breaks at once (``interrupted`` without moving), as on the real controller.
+
+Faults: :meth:`KSTEmulator.silence` (no reply, or a motion that never ends),
+:meth:`~KSTEmulator.drop_connection`, :meth:`~KSTEmulator.collide_next_motion` (the motion
+stops with ``nak``), :meth:`~KSTEmulator.garble_reply`. A backend that raises also gives
+``nak``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from grasp_env.cell import Robot
+from grasp_env.geometry import Pose
+from grasp_env.hardware import iiwa_protocol as kst
+
+log = logging.getLogger(__name__)
+
+#: The server's tolerance for "target reached", mm (``PTPmotionClass.java``).
+REACHED_TOLERANCE_MM = 0.2
+
+
+class KSTEmulator:
+    """A KST server on loopback.
+
+    Args:
+        backend: the arm that carries out motions, in TCP poses.
+        tool: the backend's TCP in the flange frame (the physical tool).
+        host: address to listen on.
+        port: TCP port; 0 picks a free one (see :attr:`address`).
+        torque_bias: the external joint torques reported at rest, Nm.
+        levers: Nm per N of contact force for each joint (7 values).
+        backend_lock: held around every backend call.
+    """
+
+    def __init__(
+        self,
+        backend: Robot,
+        tool: Pose | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        torque_bias: Sequence[float] = (0.0, 2.0, 0.0, -1.5, 0.0, 0.3, 0.0),
+        levers: Sequence[float] = (0.0, 0.5, 0.0, 0.3, 0.0, 0.1, 0.0),
+        backend_lock: threading.Lock | None = None,
+    ) -> None:
+        self.backend = backend
+        self.tool = tool or Pose.identity()
+        self.torque_bias = tuple(float(t) for t in torque_bias)
+        self.levers = tuple(float(v) for v in levers)
+        self._host, self._port = host, port
+        self._backend_lock = backend_lock or threading.Lock()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._listener: socket.socket | None = None
+        self._conn: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        # server state (MatlabToolboxServer's static fields)
+        self.motion_frame = Pose.identity()  # TFtrans: motion frame in the flange
+        self.rel_velocity = 0.0
+        self.joint_target = (0.0,) * 7
+        self.cartesian_target = (0.0,) * 6
+        # observation and fault injection
+        self.received: list[str] = []
+        self.connections = 0
+        self.contact_forces: list[float] = []
+        self._silence: dict[str, str] = {}
+        self._drop: set[str] = set()
+        self._garble: set[str] = set()
+        self._collide = False
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) the emulator listens on."""
+        if self._listener is None:
+            raise RuntimeError("the emulator is not started")
+        host, port = self._listener.getsockname()[:2]
+        return host, port
+
+    def start(self) -> KSTEmulator:
+        """Listen and serve in a background thread; returns self."""
+        self._listener = socket.create_server((self._host, self._port))
+        self._listener.settimeout(0.05)
+        self._thread = threading.Thread(target=self._serve, name="kst-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop serving, close every socket and join the thread."""
+        self._stopping.set()
+        if self._listener is not None:
+            self._listener.close()
+        self._close_conn()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> KSTEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- fault injection ----------------------------------------------------------------
+
+    def silence(self, prefix: str = "", phase: str = "all") -> None:
+        """Don't answer the next line starting with ``prefix`` ("" = any line).
+
+        ``phase="all"``: no reply and nothing done. ``phase="final"``: a motion is
+        acknowledged, then never ends (until the emulator stops).
+        """
+        if phase not in ("all", "final"):
+            raise ValueError(f"phase must be 'all' or 'final', got {phase!r}")
+        with self._lock:
+            self._silence[prefix] = phase
+
+    def drop_connection(self, prefix: str = "") -> None:
+        """Close the connection, unanswered, on the next line starting with ``prefix``."""
+        with self._lock:
+            self._drop.add(prefix)
+
+    def garble_reply(self, prefix: str = "") -> None:
+        """Answer the next line starting with ``prefix`` with a line no client expects."""
+        with self._lock:
+            self._garble.add(prefix)
+
+    def collide_next_motion(self) -> None:
+        """The next unguarded motion hits something: it stops, and the server says ``nak``."""
+        with self._lock:
+            self._collide = True
+
+    def _take(self, table: dict[str, str] | set[str], line: str) -> str | bool:
+        with self._lock:
+            for prefix in sorted(table, key=len, reverse=True):
+                if line.startswith(prefix):
+                    if isinstance(table, dict):
+                        return table.pop(prefix)
+                    table.discard(prefix)
+                    return True
+        return False
+
+    # --- serving ------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        # a service loop: it ends when stop() sets the event or closes the listener
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()  # type: ignore[union-attr]
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            conn.settimeout(0.05)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                self._conn = conn
+                self.connections += 1
+            self._handle(conn)
+
+    def _handle(self, conn: socket.socket) -> None:
+        buf = bytearray()
+        while not self._stopping.is_set() and self._conn is conn:
+            try:
+                data = conn.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            buf += data
+            for _ in range(buf.count(b"\n")):
+                end = buf.find(b"\n")
+                line = buf[:end].decode("ascii", "replace").strip()
+                del buf[: end + 1]
+                self._dispatch(line)
+                if self._conn is not conn:
+                    break
+        self._close_conn(conn)
+
+    def _close_conn(self, only: socket.socket | None = None) -> None:
+        with self._lock:
+            conn = self._conn
+            if conn is None or (only is not None and conn is not only):
+                return
+            self._conn = None
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            conn.close()
+
+    def _send(self, line: str, request: str) -> None:
+        if self._take(self._garble, request):
+            line = "#?garbled?#"
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.sendall((line + "\n").encode("ascii"))
+
+    # --- commands -----------------------------------------------------------------------
+
+    def _dispatch(self, line: str) -> None:
+        self.received.append(line)
+        if self._take(self._drop, line):
+            self._close_conn()
+            return
+        phase = self._take(self._silence, line)
+        if phase == "all":
+            return
+        try:
+            self._command(line, stuck=phase == "final")
+        except (ValueError, IndexError) as exc:
+            log.warning("KST emulator: bad line %r: %s", line, exc)
+            self._send(kst.NAK, line)
+
+    def _command(self, line: str, stuck: bool) -> None:
+        if line.startswith(kst.END):
+            self._close_conn()
+        elif line.startswith("TFtrans"):
+            frame = kst.parse_values(line.split("_", 1)[1], 6)
+            self.motion_frame = kst.frame_to_pose(frame)
+            self._send(kst.DONE, line)
+        elif line.startswith("jRelVel"):
+            self.rel_velocity = kst.parse_values(line.split("_", 1)[1], 1)[0]
+            self._send(kst.DONE, line)
+        elif line.startswith("jp_"):
+            self.joint_target = kst.parse_values(line.split("_", 1)[1], 7)
+            self._send(kst.DONE, line)
+        elif line.startswith("cArtixanPositionCirc"):
+            self._send(kst.DONE, line)
+        elif line.startswith("cArtixanPosition"):
+            self.cartesian_target = kst.parse_values(line.split("_", 1)[1], 6)
+            self._send(kst.DONE, line)
+        elif line.startswith("doPTP!inCS"):
+            windows = kst.parse_guarded(line)
+            self._send(kst.DONE, line)
+            self._finish(line, stuck, lambda: self._guarded(windows))
+        elif line.startswith("doPTP!"):
+            self._send(kst.DONE, line)
+            self._finish(line, stuck, self._joint_motion)
+        elif line.startswith("doPTPinJS"):
+            self._send(kst.DONE, line)
+            self._finish(line, stuck, self._joint_motion)
+        elif line.startswith(kst.DO_LIN_REL_BASE):
+            self._send(kst.DONE, line)
+            self._finish(line, stuck, lambda: self._relative(tool_frame=False))
+        elif line.startswith(kst.DO_LIN_REL_TOOL):
+            self._send(kst.DONE, line)
+            self._finish(line, stuck, lambda: self._relative(tool_frame=True))
+        elif line.startswith("doPTPinCSCircle1"):
+            self._send(kst.DONE, line)
+            self._finish(line, stuck, lambda: kst.NAK)
+        elif line.startswith(kst.DO_LIN):
+            self._send(kst.DONE, line)
+            self._finish(line, stuck, self._lin)
+        elif line.startswith(kst.EEF_POS):
+            self._send(kst.format_values(kst.pose_to_frame(self._wire_pose())), line)
+        elif line.startswith(kst.EEF_FORCE) or line.startswith(kst.EEF_MOMENT):
+            self._send(kst.format_values((0.0, 0.0, 0.0)), line)
+        elif line.startswith("Torques_"):
+            self._send(kst.format_values(self.torque_bias), line)
+        elif line.startswith(kst.GET_JOINTS):
+            joints = getattr(self.backend, "joints", None)
+            if joints is None:
+                self._send(kst.NAK, line)
+            else:
+                with self._backend_lock:
+                    self._send(kst.format_values(joints()), line)
+        else:
+            log.info("KST emulator: unrecognised line %r (no reply, like the server)", line)
+
+    def _finish(self, line: str, stuck: bool, motion) -> None:
+        """Run a motion and send its final reply; a backend exception becomes ``nak``."""
+        if stuck:
+            self._stopping.wait(60.0)
+            return
+        try:
+            with self._backend_lock:
+                final = motion()
+        except Exception as exc:  # the controller stops and reports an exception
+            log.warning("KST emulator: motion %r failed: %s", line, exc)
+            final = kst.NAK
+        self._send(final, line)
+
+    def _take_collision(self) -> bool:
+        with self._lock:
+            hit, self._collide = self._collide, False
+        return hit
+
+    # --- frames -------------------------------------------------------------------------
+
+    def _wire_pose(self) -> Pose:
+        """The motion frame's pose in the base frame, from the backend's TCP."""
+        with self._backend_lock:
+            tcp = self.backend.pose()
+        return tcp @ self.tool.inverse() @ self.motion_frame
+
+    def _tcp_target(self, wire: Pose) -> Pose:
+        return wire @ self.motion_frame.inverse() @ self.tool
+
+    def _lin(self) -> str:
+        if self._take_collision():
+            return kst.NAK
+        self.backend.move_linear(self._tcp_target(kst.frame_to_pose(self.cartesian_target)))
+        return kst.DONE
+
+    def _relative(self, tool_frame: bool) -> str:
+        if self._take_collision():
+            return kst.NAK
+        delta = np.array(self.cartesian_target[:3], dtype=float) / 1000.0
+        tcp = self.backend.pose()
+        wire = tcp @ self.tool.inverse() @ self.motion_frame
+        if tool_frame:
+            target = wire @ Pose(delta, np.eye(3))
+        else:
+            target = Pose(wire.position + delta, wire.rotation)
+        self.backend.move_linear(self._tcp_target(target))
+        return kst.DONE
+
+    def _joint_motion(self) -> str:
+        if self._take_collision():
+            return kst.NAK
+        move_joints = getattr(self.backend, "move_joints", None)
+        if move_joints is None:
+            return kst.NAK
+        move_joints(self.joint_target)
+        return kst.DONE
+
+    def _guarded(self, windows: list[kst.TorqueWindow]) -> str:
+        force = np.inf
+        for w in windows:
+            bias = self.torque_bias[w.joint]
+            if not w.low <= bias <= w.high:
+                return kst.INTERRUPTED  # the condition holds already: breaks at once
+            lever = self.levers[w.joint]
+            if lever > 0:
+                force = min(force, (w.high - bias) / lever, (bias - w.low) / lever)
+        self.contact_forces.append(float(force))
+        wire_target = kst.frame_to_pose(self.cartesian_target)
+        result = self.backend.approach(self._tcp_target(wire_target), float(force))
+        reached = result.pose @ self.tool.inverse() @ self.motion_frame
+        miss_mm = float(np.linalg.norm(reached.position - wire_target.position)) * 1000.0
+        if result.contact or miss_mm > REACHED_TOLERANCE_MM:
+            return kst.INTERRUPTED
+        return kst.DONE
+
+
+__all__ = ["KSTEmulator"]
