@@ -10,6 +10,7 @@ timestamp hash); this module only checks shapes and takes subsets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -120,4 +121,35 @@ class GraspSamples:
         )
 
 
-__all__ = ["GraspSamples"]
+def width_indices(
+    indices: np.ndarray, actions: np.ndarray, widths: tuple[float, ...]
+) -> np.ndarray:
+    """The gripper width index k of each attempt, int64 (N,).
+
+    The grid index's k where the attempt was on the grid (k >= 0), else the grid width
+    nearest the action's opening d.
+    """
+    indices = np.asarray(indices).reshape(-1, 4)
+    nearest = np.abs(np.asarray(actions)[:, 3:4] - np.asarray(widths)[None, :]).argmin(axis=1)
+    k = indices[:, 3].astype(np.int64)
+    return np.where(k >= 0, k, nearest).astype(np.int64)
+
+
+def samples_from_arrays(arrays: Any, widths: tuple[float, ...]) -> GraspSamples:
+    """Training arrays from the dataset reader's records (:class:`GraspArrays`).
+
+    Args:
+        arrays: anything with ``heights``, ``valid``, ``actions``, ``indices`` and ``rewards``
+            arrays (the grasp dataset's ``GraspArrays``).
+        widths: the grid's gripper widths, metres, to place attempts that were off the grid.
+    """
+    return GraspSamples(
+        np.asarray(arrays.heights, np.float32),
+        np.asarray(arrays.valid, np.uint8),
+        np.asarray(arrays.actions, np.float32),
+        width_indices(arrays.indices, arrays.actions, widths),
+        np.asarray(arrays.rewards, np.float32),
+    )
+
+
+__all__ = ["GraspSamples", "samples_from_arrays", "width_indices"]

@@ -1,0 +1,143 @@
+"""Agents by name, so that users can benchmark their own: ``grasp evaluate --agent NAME``.
+
+A factory is any callable ``factory(grid, rng, **options) -> agent`` where ``grid`` is the
+:class:`~grasp_env.grasp_grid.GraspGrid` of the environment, ``rng`` a numpy ``Generator`` for
+every random choice, and ``options`` keyword strings or values from the caller (for example a
+checkpoint path). The agent needs ``act(observation) -> action`` and ``observe(reward)``
+(:class:`agents.base.Agent`).
+
+Register your own, once, before evaluating::
+
+    from agents import registry
+
+    def make_my_agent(grid, rng, **options):
+        return MyAgent(grid, rng, **options)
+
+    registry.register("mine", make_my_agent)
+    agent = registry.make("mine", grid, rng)
+
+Or, without registering, name the factory by its import path, ``"package.module:function"``;
+:func:`make` imports it. Built in:
+
+* ``random``: :class:`agents.random_agent.RandomAgent`;
+* ``fcn``: :class:`agents.fcn_agent.FCNAgent` from ``checkpoint=PATH``, with
+  ``selection=NAME`` (default "application"; see :func:`agents.selection.make_selection`),
+  ``device`` and ``precision`` options;
+* ``heuristic``: :class:`agents.heuristic.HeuristicAgent`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from agents.base import Agent
+from grasp_env.errors import ConfigError
+from grasp_env.grasp_grid import GraspGrid
+
+AgentFactory = Callable[..., Agent]
+
+_FACTORIES: dict[str, AgentFactory] = {}
+
+
+def register(name: str, factory: AgentFactory, overwrite: bool = False) -> None:
+    """Make ``factory`` available as ``name``.
+
+    Raises:
+        ConfigError: ``name`` is taken (and ``overwrite`` is False), empty, or has a colon.
+    """
+    if not name or ":" in name:
+        raise ConfigError(f"expected an agent name without ':', got {name!r}")
+    if not callable(factory):
+        raise ConfigError(f"expected a callable factory for {name!r}, got {factory!r}")
+    if name in _FACTORIES and not overwrite:
+        raise ConfigError(
+            f"agent name {name!r} is already registered; pass overwrite=True to replace it"
+        )
+    _FACTORIES[name] = factory
+
+
+def unregister(name: str) -> None:
+    """Forget ``name`` (no error if it is not registered)."""
+    _FACTORIES.pop(name, None)
+
+
+def available() -> list[str]:
+    """The registered names, sorted."""
+    return sorted(_FACTORIES)
+
+
+def get(name: str) -> AgentFactory:
+    """The factory of ``name``, or of the import path ``"module:function"``.
+
+    Raises:
+        ConfigError: the name is neither registered nor an importable path.
+    """
+    if name in _FACTORIES:
+        return _FACTORIES[name]
+    if ":" in name:
+        module_name, _, attribute = name.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(
+                f"expected an importable 'module:function', got {name!r}: {exc}"
+            ) from exc
+        if not callable(factory):
+            raise ConfigError(f"expected {name!r} to be callable, got {type(factory).__name__}")
+        return factory
+    raise ConfigError(f"expected an agent name in {available()} or 'module:function', got {name!r}")
+
+
+def make(name: str, grid: GraspGrid, rng: np.random.Generator, **options: Any) -> Agent:
+    """Build the agent ``name`` for ``grid`` with generator ``rng`` and ``options``.
+
+    Raises:
+        ConfigError: unknown name, or the agent lacks ``act`` or ``observe``.
+    """
+    agent = get(name)(grid, rng, **options)
+    missing = [m for m in ("act", "observe") if not callable(getattr(agent, m, None))]
+    if missing:
+        raise ConfigError(
+            f"agent {name!r} must have act(observation) and observe(reward), missing {missing}"
+        )
+    return agent
+
+
+def _random(grid: GraspGrid, rng: np.random.Generator) -> Agent:
+    from agents.random_agent import RandomAgent
+
+    return RandomAgent(grid, rng)
+
+
+def _fcn(
+    grid: GraspGrid,
+    rng: np.random.Generator,
+    checkpoint: str | None = None,
+    selection: str = "application",
+    device: str = "cpu",
+    precision: str = "float32",
+) -> Agent:
+    from agents.fcn_agent import FCNAgent
+    from agents.inference import InferenceConfig
+
+    if checkpoint is None:
+        raise ConfigError("agent 'fcn' needs checkpoint=PATH of a trained model, got none")
+    inference = InferenceConfig(device=device, precision=precision)
+    return FCNAgent.from_checkpoint(checkpoint, grid, rng, selection, inference)
+
+
+def _heuristic(grid: GraspGrid, rng: np.random.Generator, **options: Any) -> Agent:
+    from agents.heuristic import HeuristicAgent
+
+    return HeuristicAgent(grid.image, rng, **options)
+
+
+register("random", _random)
+register("fcn", _fcn)
+register("heuristic", _heuristic)
+
+__all__ = ["AgentFactory", "available", "get", "make", "register", "unregister"]

@@ -1,0 +1,55 @@
+"""Shared fixtures of the agent tests: a grid, scenes, and models with non-trivial statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from agents.model import ModelConfig, ValueModel, build_model
+from grasp_env.grasp_grid import GraspGrid
+
+
+def clutter_scene(seed: int, rows: int = 110, cols: int = 110) -> dict[str, np.ndarray]:
+    """A random pile of boxes with some missing depth: the observation dict."""
+    rng = np.random.default_rng(seed)
+    height = np.zeros((rows, cols), np.float32)
+    for _ in range(12):
+        r, c = rng.integers(0, rows - 5), rng.integers(0, cols - 5)
+        h, w = rng.integers(3, 25, 2)
+        height[r : r + h, c : c + w] += rng.uniform(0.01, 0.05)
+    height += rng.normal(0.0, 0.001, height.shape).astype(np.float32)
+    height = np.clip(height, 0.0, 0.2).astype(np.float32)
+    valid = (rng.random((rows, cols)) > 0.05).astype(np.uint8)
+    return {"height": height * valid, "valid": valid}
+
+
+def randomise_batch_norm(model: ValueModel, seed: int) -> ValueModel:
+    """Give every batch norm non-trivial running statistics and affine parameters."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2, generator=gen)
+                m.running_var.uniform_(0.5, 2.0, generator=gen)
+                m.weight.uniform_(0.5, 1.5, generator=gen)
+                m.bias.uniform_(-0.2, 0.2, generator=gen)
+    return model.eval()
+
+
+SMALL = ModelConfig(channels=(8, 8, 16, 16))
+
+
+@pytest.fixture(scope="module")
+def grid() -> GraspGrid:
+    return GraspGrid()
+
+
+@pytest.fixture(scope="module")
+def model() -> ValueModel:
+    return randomise_batch_norm(build_model(ModelConfig(), torch.Generator().manual_seed(0)), 1)
+
+
+@pytest.fixture(scope="module")
+def small_model() -> ValueModel:
+    return randomise_batch_norm(build_model(SMALL, torch.Generator().manual_seed(0)), 1)
