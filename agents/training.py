@@ -326,23 +326,28 @@ def weighted_retraining(
     probe: HeightImage | None = None,
     dataset_size: int | None = None,
     progress: bool = False,
+    model: ValueModel | None = None,
 ) -> RetrainResult:
     """Paper III-E: train with w_i = 1, then retrain with w_i from the first model's psi_i.
 
-    The first training ignores ``train_set.weights``. The second starts from fresh weights
-    unless ``config.retrain_from_scratch`` is False. Only the second training writes the
-    summary figures. Returns both results and the weights.
+    The first training ignores ``train_set.weights`` and starts from ``model`` (trained in
+    place) or fresh weights. The second starts from fresh weights unless
+    ``config.retrain_from_scratch`` is False, when it goes on from the first model. Only the
+    second training writes the summary figures. Returns both results and the weights.
     """
     unweighted = train_set.with_weights(None)
     first = train(
-        unweighted, test_set, grid, config, rng, None, logger, probe, dataset_size, progress,
+        unweighted, test_set, grid, config, rng, model, logger, probe, dataset_size, progress,
         log_summary=False,
     )  # fmt: skip
     if not first.trained:
         return RetrainResult(first, first, np.ones(len(train_set), np.float32))
     psi = predict_values(first.model, unweighted, grid, config.device)
     weights = retraining_weights(unweighted.rewards, psi)
-    start = None if config.retrain_from_scratch else first.model
+    start = None
+    if not config.retrain_from_scratch:
+        start = ValueModel(first.model.config).to(config.device)
+        start.load_state_dict(first.model.state_dict())
     second = train(
         unweighted.with_weights(weights), test_set, grid, config, rng, start, logger, probe,
         dataset_size, progress,

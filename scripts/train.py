@@ -1,0 +1,207 @@
+"""``grasp train DATASET``: train the value model on a grasp dataset file.
+
+The dataset's own timestamp-hash split gives the training and test attempts (paper III-F).
+By default the model is trained with w_i = 1 and then retrained with the weighted retraining
+weights (paper III-E; ``--no-retrain`` for one plain training). ``--sizes 1000,2000,...``
+trains once on each prefix of the dataset (in record order) to chart the test figures against
+the dataset size (paper Fig. 6); the last model is the one saved.
+
+Everything goes into a new run directory (``--runs``/``train-<time>``, never overwritten):
+``config.json`` (the resolved settings, the grid and the dataset), ``model.pt`` (the
+checkpoint with its model card; ``first_model.pt`` before retraining), ``result.json`` (the
+figures) and the TensorBoard events. The grasp grid is read from the dataset's stored config
+when it has one, else the default grid on the dataset's image geometry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grasp_env.config import from_dict, to_dict
+from grasp_env.errors import ConfigError, GraspError
+from grasp_env.grasp_grid import GraspGrid
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``grasp train``."""
+    p = subparsers.add_parser(
+        "train",
+        help="train the FCN value model on a grasp dataset",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("dataset", help="the grasp dataset file (.h5)")
+    p.add_argument("--runs", default="runs", help="folder of run directories (default runs)")
+    p.add_argument("--name", default="train", help="run directory prefix (default train)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam's initial learning rate")
+    p.add_argument("--lr-decay", type=float, default=0.95, help="per-epoch factor")
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="L2 on the kernels")
+    p.add_argument("--fp-factor", type=float, default=1.5, help="weight of failures over successes")
+    p.add_argument("--no-balance", action="store_true", help="no class balancing")
+    p.add_argument("--no-retrain", action="store_true", help="skip weighted retraining")
+    p.add_argument("--mirror", action="store_true", help="also mirror windows at random")
+    p.add_argument("--sizes", default="", help="comma-separated dataset sizes to chart")
+    p.add_argument("--init", default=None, help="checkpoint to continue training from")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="torch threads")
+    p.add_argument("--deterministic", action="store_true", help="deterministic algorithms")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def new_run_dir(root: str | Path, prefix: str) -> Path:
+    """A fresh directory ``root/prefix-YYYYmmdd-HHMMSS[-n]``; an existing one is never reused."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        path = root / (f"{prefix}-{stamp}" if n == 0 else f"{prefix}-{stamp}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise ConfigError(f"expected a free run directory name under {root}, got 1000 taken")
+
+
+def grid_for_dataset(dataset: Any) -> GraspGrid:
+    """The grid stored in the dataset's config, else the default grid on its image geometry.
+
+    Raises:
+        ConfigError: the stored grid's image geometry differs from the records'.
+    """
+    stored = dataset.config.get("grid") if isinstance(dataset.config, dict) else None
+    grid = from_dict(GraspGrid, stored, "dataset config.grid") if stored else None
+    if grid is None:
+        grid = GraspGrid(image=dataset.image)
+    if grid.image != dataset.image:
+        raise ConfigError(
+            f"{dataset.path}: the stored grid's image {grid.image} differs from the records'"
+            f" {dataset.image}"
+        )
+    return grid
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, save the checkpoint and the figures in a new run directory; exit status."""
+    try:
+        return _run(args)
+    except (GraspError, FileNotFoundError) as exc:
+        print(f"grasp train: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from torch.utils.tensorboard import SummaryWriter
+
+    from agents.checkpoint import load_checkpoint, save_checkpoint
+    from agents.dataset import GraspDataset
+    from agents.model import ModelConfig
+    from agents.samples import samples_from_arrays
+    from agents.tb_logging import TrainingLogger
+    from agents.training import TrainConfig, train, weighted_retraining
+
+    with GraspDataset(args.dataset) as dataset:
+        grid = grid_for_dataset(dataset)
+        arrays = dataset.read()
+        train_idx, test_idx = dataset.split()
+        dataset_path = str(dataset.path)
+    samples = samples_from_arrays(arrays, grid.widths)
+    model_config = ModelConfig()
+    if args.init:
+        model_config = load_checkpoint(args.init, grid, args.device)[0].config
+    config = TrainConfig(
+        model=model_config,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        lr_decay=args.lr_decay,
+        weight_decay=args.weight_decay,
+        false_positive_factor=args.fp_factor,
+        balance_classes=not args.no_balance,
+        augment_mirror=args.mirror,
+        device=args.device,
+        deterministic=args.deterministic,
+        num_threads=args.threads,
+    )
+    sizes = _sizes(args.sizes, len(samples))
+    run_dir = new_run_dir(args.runs, args.name)
+    resolved = {
+        "dataset": dataset_path,
+        "records": len(samples),
+        "train_records": len(train_idx),
+        "test_records": len(test_idx),
+        "sizes": sizes,
+        "retrain": not args.no_retrain,
+        "seed": args.seed,
+        "init": args.init,
+        "train_config": to_dict(config),
+        "grid": to_dict(grid),
+    }
+    (run_dir / "config.json").write_text(json.dumps(resolved, indent=2))
+    print(f"run directory: {run_dir}")
+    rng = np.random.default_rng(args.seed)
+    writer = SummaryWriter(str(run_dir))
+    logger = TrainingLogger(writer)
+    probe_idx = test_idx[0] if len(test_idx) else (train_idx[0] if len(train_idx) else None)
+    probe = None
+    if probe_idx is not None:
+        from grasp_env.geometry import HeightImage
+
+        probe = HeightImage(samples.heights[probe_idx], samples.valid[probe_idx])
+    figures = []
+    result = first = None
+    for size in sizes:
+        start = load_checkpoint(args.init, grid, args.device)[0] if args.init else None
+        tr = samples.subset(train_idx[train_idx < size])
+        te = samples.subset(test_idx[test_idx < size])
+        if args.no_retrain:
+            result = train(
+                tr, te, grid, config, rng, start, logger, probe, size, not args.quiet
+            )  # fmt: skip
+        else:
+            both = weighted_retraining(
+                tr, te, grid, dataclasses.replace(config, retrain_from_scratch=start is None),
+                rng, logger, probe, size, not args.quiet, start,
+            )  # fmt: skip
+            first, result = both.first, both.second
+        print(f"[{size} records] {result.message}")
+        figures.append({"dataset_size": size, "train_loss": result.train_loss, **result.test})
+    writer.close()
+    if result is None or not result.trained:
+        message = result.message if result is not None else "no dataset size to train on"
+        (run_dir / "result.json").write_text(json.dumps({"trained": False, "message": message}))
+        print(f"grasp train: {message}", file=sys.stderr)
+        return 1
+    facts = {**result.facts, "dataset": dataset_path, "seed": args.seed, "run_dir": str(run_dir)}
+    if first is not None and first.trained:
+        save_checkpoint(run_dir / "first_model.pt", first.model, grid, first.facts, False)
+    save_checkpoint(run_dir / "model.pt", result.model, grid, facts, overwrite=False)
+    (run_dir / "result.json").write_text(
+        json.dumps({"trained": True, "figures": figures, "facts": facts}, indent=2)
+    )
+    print(f"model: {run_dir / 'model.pt'}")
+    return 0
+
+
+def _sizes(text: str, total: int) -> list[int]:
+    if not text.strip():
+        return [total]
+    try:
+        sizes = sorted({min(int(s), total) for s in text.split(",") if s.strip()})
+    except ValueError as exc:
+        raise ConfigError(f"--sizes: expected comma-separated integers, got {text!r}") from exc
+    if not sizes or sizes[0] < 1:
+        raise ConfigError(f"--sizes: expected sizes >= 1, got {text!r}")
+    return sizes
