@@ -23,3 +23,5 @@ register(
     entry_point="sim.sim_env:SimBinGraspEnv",
     kwargs={"object_set": "novel"},
 )
+# The real cell (needs the hardware, or sim.emulators on loopback); not in ENV_IDS.
+register(id="RealBinGrasp-v0", entry_point="grasp_env.real_env:RealBinGraspEnv")

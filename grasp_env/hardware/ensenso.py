@@ -141,8 +141,6 @@ class EnsensoConfig:
     min_points: int = 100
 
     def __post_init__(self) -> None:
-        if not self.serial:
-            raise ConfigError("EnsensoConfig.serial must name the camera")
         if self.hand_eye is not None and len(self.hand_eye) != 6:
             raise ConfigError(f"EnsensoConfig.hand_eye needs 6 values, got {self.hand_eye}")
         for name in ("open_timeout", "capture_timeout", "compute_timeout"):
@@ -175,6 +173,8 @@ class EnsensoCamera:
         flange_pose: Callable[[], Pose] | None = None,
         nxlib: Any = None,
     ) -> None:
+        if not config.serial:
+            raise ConfigError("EnsensoConfig.serial must name the camera, got ''")
         self.config = config
         self.flange_pose = flange_pose
         self.nx = nxlib if nxlib is not None else load_nxlib()

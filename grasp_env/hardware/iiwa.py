@@ -164,6 +164,11 @@ class Iiwa:
         """The latched fault, if any."""
         return self.machine.fault
 
+    @property
+    def connected(self) -> bool:
+        """Whether the connection is up (as far as this side knows)."""
+        return self._link.is_open
+
     def connect(self) -> None:
         """Connect and read the pose (proves the server answers); never moves."""
         if self.machine.state is DriverState.CLOSED:

@@ -147,6 +147,11 @@ class WSG50:
         """The latched fault, if any."""
         return self.machine.fault
 
+    @property
+    def connected(self) -> bool:
+        """Whether the connection is up (as far as this side knows)."""
+        return self._link.is_open
+
     def connect(self) -> None:
         """Connect, read the gripper's limits and state; never moves unless configured to.
 
@@ -397,7 +402,7 @@ class WSG50:
             try:
                 self._exchange(command, b"", Deadline.after(self.config.request_timeout))
             except DriverError as exc:
-                log.warning("%s: %s", self.device, exc)
+                log.warning("%s not delivered: %s", command_name(command), exc)
             finally:
                 self._io.release()
         else:

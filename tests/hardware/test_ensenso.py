@@ -25,32 +25,13 @@ from grasp_env.hardware.ensenso import (
 from grasp_env.hardware.faults import DeviceFault, DeviceTimeout, FaultLatched
 from grasp_env.hardware.iiwa_protocol import rotation_from_abc
 from sim.emulators.fake_nxlib import FakeNxLib, NxLibException
+from sim.emulators.synthetic_scene import Box, FloorAndBoxes
 
 BOX_CENTRE = (0.55, 0.0)
 BOX_HALF = 0.03
 BOX_TOP = 0.05
 
-
-def floor_and_box(camera: Pose, shape: tuple[int, int]) -> np.ndarray:
-    """A pinhole camera (z forward) over a floor at z = 0 with a box; NaN holes and sky."""
-    rows, cols = shape
-    f = 0.9 * cols
-    r, c = np.indices(shape, dtype=float)
-    rays = np.stack([(c - (cols - 1) / 2) / f, (r - (rows - 1) / 2) / f, np.ones(shape)], -1)
-    dirs = rays.reshape(-1, 3) @ camera.rotation.T
-    origin = camera.position
-    out = np.full((rows * cols, 3), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for z in (BOX_TOP, 0.0):
-            t = (z - origin[2]) / dirs[:, 2]
-            hit = origin + t[:, None] * dirs
-            on_box = (np.abs(hit[:, 0] - BOX_CENTRE[0]) <= BOX_HALF) & (
-                np.abs(hit[:, 1] - BOX_CENTRE[1]) <= BOX_HALF
-            )
-            ok = (t > 0) & np.isnan(out[:, 0]) & (on_box if z > 0 else np.abs(hit[:, 1]) < 0.3)
-            out[ok] = hit[ok]
-    out[::7] = np.nan  # holes where the stereo match fails
-    return out.reshape(rows, cols, 3)
+floor_and_box = FloorAndBoxes([Box(BOX_CENTRE, BOX_HALF, BOX_TOP)])
 
 
 HAND_EYE = Pose(np.array([0.05, 0.0, 0.02]), rotation_from_abc(0.0, 0.0, 0.0))

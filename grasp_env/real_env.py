@@ -1,0 +1,351 @@
+"""The real cell: KUKA iiwa (KST), WSG 50 and flange Ensenso behind the Cell contract.
+
+:class:`RealCell` composes the three drivers of :mod:`grasp_env.hardware` into a
+:class:`grasp_env.cell.Cell`, and :class:`RealBinGraspEnv` is
+:class:`grasp_env.env.BinGraspEnv` over it, built from a YAML cell config
+(``configs/cell_real.yaml``; ``configs/cell_emulated.yaml`` for the loopback emulators).
+The YAML is read once, here, into :class:`RealCellConfig`; unknown keys are errors.
+
+Faults: the first :class:`grasp_env.errors.DeviceError` any device raises *halts* the cell:
+the gripper is told to STOP (best effort; the arm's KST server has no abort, and its
+motions are synchronous, so none is left running), the error propagates unchanged (it names
+the device and the cause), and from then on every device call raises
+:class:`grasp_env.hardware.faults.FaultLatched` naming the first fault. Nothing moves again,
+reconnect or not, until a person calls :meth:`RealCell.recover` and then ``env.reset()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from grasp_env.cell import ApproachResult, CellReport, GripperState
+from grasp_env.config import CellLayout, EnvConfig, from_dict
+from grasp_env.env import BinGraspEnv
+from grasp_env.errors import ConfigError, DeviceError
+from grasp_env.geometry import Pose
+from grasp_env.hardware.driver_state import DriverState
+from grasp_env.hardware.ensenso import EnsensoCamera, EnsensoConfig
+from grasp_env.hardware.faults import FaultLatched
+from grasp_env.hardware.iiwa import Iiwa, IiwaConfig
+from grasp_env.hardware.wsg50 import WSG50, WSG50Config
+
+log = logging.getLogger(__name__)
+
+#: The packaged cell config used when none is given.
+DEFAULT_CONFIG = "cell_real.yaml"
+
+
+@dataclass(frozen=True)
+class RealCellConfig:
+    """Everything about one real cell, as read from its YAML file; SI units.
+
+    Attributes:
+        layout: where the bins stand in the robot's base frame, photo height.
+        robot: the arm's address, tool, workspace guard, speeds and deadlines.
+        gripper: the gripper's address, speeds and deadlines.
+        camera: the camera's serial, hand-eye link and deadlines.
+        env: the environment's own config (image, grid, primitive forces and distances).
+    """
+
+    layout: CellLayout = CellLayout()
+    robot: IiwaConfig = field(default_factory=IiwaConfig)
+    gripper: WSG50Config = WSG50Config()
+    camera: EnsensoConfig = EnsensoConfig()
+    env: EnvConfig = EnvConfig()
+
+
+def load_cell_config(source: str | Path | dict | None = None) -> RealCellConfig:
+    """Read a cell config: a YAML path, a packaged name (``"cell_emulated.yaml"``), a dict.
+
+    None reads the packaged ``configs/cell_real.yaml``. Unknown keys are errors.
+    """
+    if isinstance(source, dict):
+        return from_dict(RealCellConfig, source, "cell config")
+    path = _config_path(source)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read the cell config {path}: {exc}") from exc
+    return from_dict(RealCellConfig, data, str(path))
+
+
+def _config_path(source: str | Path | None) -> Path:
+    if source is None:
+        source = DEFAULT_CONFIG
+    path = Path(source)
+    if path.exists():
+        return path
+    packaged = resources.files("configs").joinpath(str(source))
+    if packaged.is_file():
+        return Path(str(packaged))
+    raise ConfigError(f"no cell config at {path} and none packaged as configs/{source}")
+
+
+def with_addresses(
+    config: RealCellConfig,
+    robot: tuple[str, int] | None = None,
+    gripper: tuple[str, int] | None = None,
+) -> RealCellConfig:
+    """``config`` with the arm's and/or the gripper's (host, port) replaced (emulators)."""
+    if robot is not None:
+        config = dataclasses.replace(
+            config, robot=dataclasses.replace(config.robot, host=robot[0], port=robot[1])
+        )
+    if gripper is not None:
+        config = dataclasses.replace(
+            config, gripper=dataclasses.replace(config.gripper, host=gripper[0], port=gripper[1])
+        )
+    return config
+
+
+class _Guarded:
+    """Routes a driver's calls through the cell, which halts on the first device error."""
+
+    def __init__(self, cell: RealCell, driver: Any) -> None:
+        self._cell = cell
+        self.driver = driver
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        self._cell.check_running()
+        try:
+            return getattr(self.driver, name)(*args, **kwargs)
+        except DeviceError as exc:
+            self._cell.halt(exc)
+            raise
+
+
+class GuardedRobot(_Guarded):
+    """The arm as the cell exposes it (:class:`grasp_env.cell.Robot`)."""
+
+    def pose(self) -> Pose:
+        """The current TCP pose in the base frame."""
+        return self._call("pose")
+
+    def move_ptp(self, target: Pose) -> None:
+        """Move to ``target`` (guarded before anything is sent)."""
+        self._call("move_ptp", target)
+
+    def move_linear(self, target: Pose) -> None:
+        """Move the TCP along a straight line to ``target``."""
+        self._call("move_linear", target)
+
+    def approach(self, target: Pose, contact_force: float) -> ApproachResult:
+        """Move towards ``target`` until reached or a contact above ``contact_force`` N."""
+        return self._call("approach", target, contact_force)
+
+
+class GuardedGripper(_Guarded):
+    """The gripper as the cell exposes it (:class:`grasp_env.cell.Gripper`)."""
+
+    def move(self, width: float) -> None:
+        """Pre-position the fingers to ``width`` m."""
+        self._call("move", width)
+
+    def grasp(self, force: float) -> GripperState:
+        """Close with at most ``force`` N; report the outcome."""
+        return self._call("grasp", force)
+
+    def release(self, width: float) -> None:
+        """Open to ``width`` m."""
+        self._call("release", width)
+
+    def state(self) -> GripperState:
+        """The opening and whether a part is held."""
+        return self._call("state")
+
+
+class GuardedCamera(_Guarded):
+    """The camera as the cell exposes it (:class:`grasp_env.cell.DepthCamera`)."""
+
+    def capture(self) -> np.ndarray:
+        """Base-frame points, metres, (N, 3)."""
+        points = self._call("capture")
+        self._cell.last_points = points
+        return points
+
+
+class RealCell:
+    """The physical cell: connects the three devices (fails fast, naming the one that failed).
+
+    Args:
+        config: addresses, layout, guard limits, deadlines (see :class:`RealCellConfig`).
+        nxlib: the ``nxlib`` module or a stand-in (e.g. the fake of ``sim.emulators``);
+            None imports the real one.
+        clock: the wall clock, seconds.
+
+    Attributes:
+        robot, gripper, camera: the devices, wrapped so that a fault halts the cell.
+        layout: the bins' placement.
+        halted: the first fault's message, or None while running.
+    """
+
+    def __init__(
+        self,
+        config: RealCellConfig,
+        nxlib: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.layout = config.layout
+        self._clock = clock
+        self._start = clock()
+        self.halted: str | None = None
+        self._fault_device = ""
+        self.last_points: np.ndarray | None = None
+        self.iiwa = Iiwa(config.robot)
+        self.wsg = WSG50(config.gripper)
+        self.ensenso = EnsensoCamera(config.camera, self.iiwa.flange_pose, nxlib)
+        opened: list[Any] = []
+        try:
+            for device, start in (
+                (self.iiwa, self.iiwa.connect),
+                (self.wsg, self.wsg.connect),
+                (self.ensenso, self.ensenso.open),
+            ):
+                start()
+                opened.append(device)
+        except BaseException:
+            for device in reversed(opened):
+                device.close()
+            raise
+        faults = [d.fault for d in (self.iiwa, self.wsg, self.ensenso) if d.fault]
+        if faults:
+            self.halted = "; ".join(faults)
+            self._fault_device = "cell"
+        self.robot = GuardedRobot(self, self.iiwa)
+        self.gripper = GuardedGripper(self, self.wsg)
+        self.camera = GuardedCamera(self, self.ensenso)
+
+    # --- Cell interface -------------------------------------------------------------------
+
+    def clock(self) -> float:
+        """Wall-clock seconds since the cell was connected."""
+        return self._clock() - self._start
+
+    def prepare(self, rng: np.random.Generator | None, grasp_bin: int) -> None:
+        """Nothing to build (the bins are filled by hand); refuses while halted."""
+        if grasp_bin not in (0, 1):
+            raise ValueError(f"grasp_bin must be 0 or 1, got {grasp_bin!r}")
+        self.check_running()
+
+    def render(self) -> np.ndarray:
+        """A top view of the last point cloud, heights as grey levels, uint8 (240, 320, 3)."""
+        image = np.zeros((240, 320, 3), dtype=np.uint8)
+        points = self.last_points
+        if points is None or len(points) == 0:
+            return image
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        span = np.maximum(hi - lo, 1e-6)
+        cols = ((points[:, 0] - lo[0]) / span[0] * 319).astype(int)
+        rows = (239 - (points[:, 1] - lo[1]) / span[1] * 239).astype(int)
+        grey = ((points[:, 2] - lo[2]) / span[2] * 255).astype(np.uint8)
+        image[rows, cols] = grey[:, None]
+        return image
+
+    def report(self) -> CellReport:
+        """A real cell cannot tell which object was filed."""
+        return CellReport()
+
+    def close(self) -> None:
+        """Close every device; calling it twice is harmless."""
+        for device in (self.ensenso, self.wsg, self.iiwa):
+            try:
+                device.close()
+            except DeviceError as exc:
+                log.warning("closing %s: %s", device.device, exc)
+
+    # --- faults -------------------------------------------------------------------------
+
+    def check_running(self) -> None:
+        """Raise :class:`FaultLatched` naming the first fault while the cell is halted."""
+        if self.halted is not None:
+            raise FaultLatched(
+                self._fault_device,
+                f"the cell is halted since: {self.halted}; after checking the cell call"
+                " RealCell.recover(), then env.reset()",
+            )
+
+    def halt(self, error: DeviceError) -> None:
+        """Stop motion after ``error`` and refuse further motion until :meth:`recover`."""
+        if self.halted is None:
+            self.halted = str(error)
+            self._fault_device = error.device
+            log.error("cell halted: %s", error)
+        if self.wsg.state_name not in (DriverState.CLOSED, DriverState.DISCONNECTED):
+            self.wsg.stop()
+
+    def recover(self) -> None:
+        """For a person who has checked the cell: reconnect, acknowledge faults, run again.
+
+        Never moves anything; the next ``env.reset()`` does.
+        """
+        for device in (self.iiwa, self.wsg):
+            if device.fault is not None or not device.connected:
+                device.reconnect()
+        for device in (self.iiwa, self.wsg, self.ensenso):
+            if device.fault is not None:
+                device.acknowledge_fault()
+        self.halted = None
+        self._fault_device = ""
+
+
+class RealBinGraspEnv(BinGraspEnv):
+    """:class:`grasp_env.env.BinGraspEnv` on the real cell (``RealBinGrasp-v0``).
+
+    Everything about the contract is in the base class's docstring. ``reset(seed=...)``
+    seeds the environment's generator; it cannot rebuild the bins, which stay as they are.
+    ``info`` never names the grasped object (the real cell cannot tell).
+
+    Arguments:
+        config: a :class:`RealCellConfig`, a YAML path, a packaged config name, or None for
+            ``configs/cell_real.yaml``.
+        render_mode: None or "rgb_array" (a top view of the last point cloud).
+        nxlib: the ``nxlib`` module or a stand-in (the emulated cell passes the fake).
+        env_id: the id recorded with data.
+        clock: the cell's time source, seconds (wall time; tests pass a stepping clock).
+
+    A device fault raises out of ``reset``/``step`` naming the device and the cause, and
+    halts the cell until ``env.cell.recover()`` (see :mod:`grasp_env.real_env`).
+
+    Version History:
+        * v0: first version.
+    """
+
+    def __init__(
+        self,
+        config: RealCellConfig | str | Path | None = None,
+        render_mode: str | None = None,
+        nxlib: Any = None,
+        env_id: str = "RealBinGrasp-v0",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        cell_config = config if isinstance(config, RealCellConfig) else load_cell_config(config)
+        cell = RealCell(cell_config, nxlib=nxlib, clock=clock)
+        try:
+            super().__init__(cell, cell_config.env, render_mode=render_mode, env_id=env_id)
+        except BaseException:
+            cell.close()
+            raise
+        self.cell_config = cell_config
+
+
+__all__ = [
+    "GuardedCamera",
+    "GuardedGripper",
+    "GuardedRobot",
+    "RealBinGraspEnv",
+    "RealCell",
+    "RealCellConfig",
+    "load_cell_config",
+    "with_addresses",
+]
