@@ -11,20 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Protocol
 
 import gymnasium as gym
 import numpy as np
 
-
-class Agent(Protocol):
-    """What the evaluation needs of an agent: an action per observation, told the reward."""
-
-    def act(self, observation: dict[str, np.ndarray]) -> np.ndarray:
-        """The metric action (x, y, a, d) for ``observation``."""
-
-    def observe(self, reward: float) -> None:
-        """The reward of the last action."""
+from agents.base import Agent
 
 
 @dataclass(frozen=True)

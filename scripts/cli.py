@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("scripts.evaluate", "scripts.bench")
+COMMANDS = ("scripts.evaluate", "scripts.bench", "scripts.train", "scripts.dataset_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:
