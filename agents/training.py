@@ -73,6 +73,11 @@ class TrainConfig:
         deterministic: use torch's deterministic algorithms during the call.
         num_threads: if set, ``torch.set_num_threads`` for the call (restored afterwards).
         eval_batch_size: windows per forward pass when predicting.
+        recalibrate_batch_norm: "epoch" (after every epoch), "end" (once, after training) or
+            "off": recompute the batch norms' running statistics on the training windows with
+            dropout switched off. Dropout before a batch norm shifts the variance that norm
+            sees between training and evaluation; without this the test loss of the eval-mode
+            model jumps about from epoch to epoch.
     """
 
     model: ModelConfig = ModelConfig()
@@ -90,8 +95,14 @@ class TrainConfig:
     deterministic: bool = False
     num_threads: int | None = None
     eval_batch_size: int = 512
+    recalibrate_batch_norm: str = "epoch"
 
     def __post_init__(self) -> None:
+        if self.recalibrate_batch_norm not in ("epoch", "end", "off"):
+            raise ConfigError(
+                "expected recalibrate_batch_norm 'epoch', 'end' or 'off', got"
+                f" {self.recalibrate_batch_norm!r}"
+            )
         if self.epochs < 0 or self.batch_size < 2 or self.eval_batch_size < 1:
             raise ConfigError(
                 "expected epochs >= 0, batch_size >= 2 and eval_batch_size >= 1, got"
@@ -196,6 +207,38 @@ def predict_crops(
             out[s : s + batch] = 1.0 / (1.0 + np.exp(-logits[np.arange(len(k)), k]))
     model.train(was_training)
     return out
+
+
+def recalibrate_batch_norm(
+    model: ValueModel, crops: np.ndarray, device: str, batch: int = 512
+) -> None:
+    """Recompute every batch norm's running mean and variance on ``crops``, dropout off.
+
+    The statistics become the average over batches of ``batch`` windows of the batch
+    statistics, with each layer seeing its inputs as in evaluation (no dropout). Leaves the
+    model in eval mode. Does nothing without batch norms or with fewer than two windows.
+    """
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    if not norms or len(crops) < 2:
+        model.eval()
+        return
+    momenta = [m.momentum for m in norms]
+    model.eval()
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+        m.train()
+    try:
+        with torch.no_grad():
+            for s in range(0, len(crops), batch):
+                part = crops[s : s + batch]
+                if len(part) < 2:
+                    continue
+                model(torch.from_numpy(part).to(device))
+    finally:
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        model.eval()
 
 
 def predict_values(
@@ -419,7 +462,12 @@ def _fit(
             optimiser.step()
             total += float(loss.detach()) * len(idx)
             count += len(idx)
-        seconds += time.perf_counter() - start
+        last = epoch == config.epochs - 1
+        if config.recalibrate_batch_norm == "epoch" or (
+            config.recalibrate_batch_norm == "end" and last
+        ):
+            recalibrate_batch_norm(model, crops, config.device, config.eval_batch_size)
+        seconds += time.perf_counter() - start  # optimiser steps and recalibration
         train_loss = total / count if count else 0.0
         if not math.isfinite(train_loss):
             raise FloatingPointError(
@@ -467,6 +515,7 @@ __all__ = [
     "deterministic_mode",
     "predict_crops",
     "predict_values",
+    "recalibrate_batch_norm",
     "torch_generator",
     "train",
     "weighted_retraining",

@@ -9,18 +9,20 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from torch.utils.tensorboard import SummaryWriter
 
 from agents.metrics import classification_metrics
-from agents.model import ModelConfig, build_model
+from agents.model import ModelConfig, ValueModel, build_model
 from agents.samples import GraspSamples, samples_from_arrays
 from agents.synthetic import bar_scenes
 from agents.tb_logging import TEST_TAGS, TrainingLogger
 from agents.training import (
     TrainConfig,
     predict_values,
+    recalibrate_batch_norm,
     torch_generator,
     train,
     weighted_retraining,
+    window_crops,
 )
-from grasp_env.errors import InvalidObservation
+from grasp_env.errors import ConfigError, InvalidObservation
 
 FAST = TrainConfig(model=ModelConfig(channels=(16, 24, 32, 64)), epochs=6, batch_size=32)
 
@@ -142,3 +144,22 @@ def test_full_model_learns_the_bar_rule(grid):
     train_set, test_set = bar_scenes(1000, grid, rng), bar_scenes(300, grid, rng)
     result = train(train_set, test_set, grid, TrainConfig(epochs=8), np.random.default_rng(0))
     assert result.test["accuracy"] > 0.95
+
+
+def test_batch_norm_recalibration_uses_eval_inputs(bars, grid, small_model):
+    train_set, _ = bars
+    crops = window_crops(train_set.subset(np.arange(64)), grid, 2)
+    model = build_model(FAST.model, torch_generator(np.random.default_rng(0)))
+    recalibrate_batch_norm(model, crops, "cpu", batch=64)
+    assert not model.training
+    conv, norm = model.body[0], model.body[1]
+    with torch.no_grad():
+        first = conv(torch.from_numpy(crops))
+    torch.testing.assert_close(norm.running_mean, first.mean(dim=(0, 2, 3)), atol=1e-5, rtol=1e-4)
+    assert norm.momentum == 0.1
+
+
+def test_dropout_without_a_generator_is_refused():
+    model = ValueModel(FAST.model).train()
+    with pytest.raises(ConfigError, match=r"torch\.Generator"):
+        model(torch.zeros(2, 2, 32, 32))
