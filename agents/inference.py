@@ -101,9 +101,9 @@ class GraspScorer:
         if self.config.num_threads is not None:
             torch.set_num_threads(self.config.num_threads)
         g = grid.image
-        self._matrices = [g.window_affine(0.0, 0.0, float(a), g.rows) for a in grid.angles]
         if g.rows != g.cols:
             raise ConfigError(f"expected a square image, got {g.rows} x {g.cols}")
+        self._matrices = [g.window_affine(0.0, 0.0, float(a), g.rows) for a in grid.angles]
         self.set_model(model)
 
     def set_model(self, model: ValueModel) -> None:

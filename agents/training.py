@@ -133,7 +133,8 @@ class TrainResult:
             test attempts.
         history: per epoch {"epoch", "train_loss", "learning_rate"} and "test_loss" when
             there are test attempts.
-        facts: plain data for the model card: sizes, mean reward, epochs, windows per second.
+        facts: plain data for the model card: sizes, mean reward, epochs, and windows per
+            second of the training (optimiser steps and batch-norm recalibration).
     """
 
     model: ValueModel
