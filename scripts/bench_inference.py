@@ -11,7 +11,9 @@ Figures:
       value arrays (they must agree).
     * train_windows_per_s: training throughput of the full model on synthetic windows
       (forward, backward and Adam step, batch ``--train-batch``, with augmentation).
-    * parameters: the model's trainable parameter count; device: what ran it.
+    * parameters: the model's trainable parameter count; device: what ran it;
+      load_avg_1min: the machine's load when the run ended (other work skews the times;
+      fcn_min_ms and fcn_bf16_min_ms are the fastest passes).
 
 The model has random weights (speed does not depend on them) unless ``--checkpoint`` is given.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -94,8 +97,10 @@ def scene(grid: GraspGrid, rng: np.random.Generator) -> HeightImage:
     return HeightImage((height * valid).astype(np.float32), valid)
 
 
-def time_fcn(scorer: GraspScorer, image: HeightImage, repeats: int) -> tuple[float, np.ndarray]:
-    """Median milliseconds of ``scorer.score`` and the values."""
+def time_fcn(
+    scorer: GraspScorer, image: HeightImage, repeats: int
+) -> tuple[float, float, np.ndarray]:
+    """Median and fastest milliseconds of ``scorer.score``, and the values."""
     for _ in range(3):
         values = scorer.score(image)
     if scorer.device.type == "cuda":
@@ -105,7 +110,7 @@ def time_fcn(scorer: GraspScorer, image: HeightImage, repeats: int) -> tuple[flo
         start = time.perf_counter()
         values = scorer.score(image)
         times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000.0, values
+    return statistics.median(times) * 1000.0, min(times) * 1000.0, values
 
 
 def naive_values(
@@ -143,10 +148,12 @@ def measure(args: argparse.Namespace) -> dict:
     out: dict = {"device": device_name(args.device), "parameters": parameter_count(model)}
     out["grasps"] = grid.size
     scorer = GraspScorer(model, grid, InferenceConfig(device=args.device))
-    out["fcn_ms"], values = time_fcn(scorer, image, args.repeats)
+    out["fcn_ms"], out["fcn_min_ms"], values = time_fcn(scorer, image, args.repeats)
     if bf16_supported(args.device):
         bf16 = GraspScorer(model, grid, InferenceConfig(device=args.device, precision="bfloat16"))
-        out["fcn_bf16_ms"], bf16_values = time_fcn(bf16, image, args.repeats)
+        out["fcn_bf16_ms"], out["fcn_bf16_min_ms"], bf16_values = time_fcn(
+            bf16, image, args.repeats
+        )
         out["bf16_max_abs_diff"] = float(np.abs(bf16_values - values).max())
     if not args.no_naive:
         net = fuse_for_inference(model).to(args.device)
@@ -164,6 +171,8 @@ def measure(args: argparse.Namespace) -> dict:
         out["train_windows_per_s"] = result.facts["windows_per_s"]
         out["train_batch"] = args.train_batch
     out["torch"] = torch.__version__
+    if hasattr(os, "getloadavg"):
+        out["load_avg_1min"] = os.getloadavg()[0]  # other work on the machine skews times
     return out
 
 
@@ -175,7 +184,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"device: {out['device']}  (torch {out['torch']})")
     print(f"model: {out['parameters']:,} parameters; grasp space {out['grasps']:,} grasps")
-    print(f"fcn_ms (float32, median of {args.repeats}): {out['fcn_ms']:.1f}")
+    print(
+        f"fcn_ms (float32, median of {args.repeats}): {out['fcn_ms']:.1f}"
+        f"  (fastest {out['fcn_min_ms']:.1f})"
+    )
     if "fcn_bf16_ms" in out:
         print(f"fcn_bf16_ms: {out['fcn_bf16_ms']:.1f}  (max |diff| {out['bf16_max_abs_diff']:.3g})")
     if "naive_ms" in out:
