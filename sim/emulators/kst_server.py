@@ -230,8 +230,8 @@ class KSTEmulator:
             return
         try:
             self._command(line, stuck=phase == "final")
-        except (ValueError, IndexError) as exc:
-            log.warning("KST emulator: bad line %r: %s", line, exc)
+        except Exception as exc:  # the Java server answers any exception with nak
+            log.warning("KST emulator: %r failed: %s", line, exc)
             self._send(kst.NAK, line)
 
     def _command(self, line: str, stuck: bool) -> None:
@@ -281,12 +281,14 @@ class KSTEmulator:
         elif line.startswith("Torques_"):
             self._send(kst.format_values(self.torque_bias), line)
         elif line.startswith(kst.GET_JOINTS):
-            joints = getattr(self.backend, "joints", None)
+            joints = getattr(type(self.backend), "joints", None)
             if joints is None:
                 self._send(kst.NAK, line)
             else:
                 with self._backend_lock:
-                    self._send(kst.format_values(joints()), line)
+                    value = self.backend.joints
+                    value = value() if callable(value) else value
+                self._send(kst.format_values(tuple(value)), line)
         else:
             log.info("KST emulator: unrecognised line %r (no reply, like the server)", line)
 

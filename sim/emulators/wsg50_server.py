@@ -249,7 +249,11 @@ class WSG50Emulator:
                 break
             buf += data
             for packet, crc_ok in self._frames(buf):
-                self._dispatch(packet, crc_ok)
+                try:
+                    self._dispatch(packet, crc_ok)
+                except Exception as exc:  # keep serving: the gripper reports a failure
+                    log.warning("WSG 50 emulator: 0x%02X failed: %s", packet.command, exc)
+                    self._reply(packet.command, Status.E_CMD_FAILED)
                 if self._conn is not conn:
                     break
         self._on_disconnect(conn)
@@ -333,7 +337,11 @@ class WSG50Emulator:
         if handler is None:
             self._reply(cmd, Status.E_CMD_UNKNOWN)
             return
-        status, data = handler(packet.payload)
+        try:
+            status, data = handler(packet.payload)
+        except Exception as exc:  # e.g. the backend failed during a state query
+            log.warning("WSG 50 emulator: %s failed: %s", cmd, exc)
+            status, data = Status.E_CMD_FAILED, b""
         self._reply(cmd, status, data)
 
     def _handlers(self) -> dict[int, Callable[[bytes], tuple[int, bytes]]]:
