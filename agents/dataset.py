@@ -80,7 +80,8 @@ the file consistent; SIGKILL and crashes of the writer are what is tested.
 from __future__ import annotations
 
 from agents.dataset_check import check_file, summarize
-from agents.dataset_reader import GraspArrays, GraspDataset, open_swmr_read, read_dataset
+from agents.dataset_h5 import open_swmr_read
+from agents.dataset_reader import GraspArrays, GraspDataset, read_dataset
 from agents.dataset_schema import (
     FIELDS,
     FORMAT,

@@ -20,6 +20,7 @@ import numpy as np
 
 from agents.dataset_reader import GraspDataset
 from agents.dataset_schema import (
+    FIELDS,
     DatasetError,
     DatasetLocked,
     InvalidRecord,
@@ -64,8 +65,37 @@ def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix.rstrip("."): config} if prefix else {"": config}
 
 
-def summarize(path: str | os.PathLike[str]) -> dict[str, Any]:
+def _check_storage(ds: GraspDataset, size: int, verify: bool) -> None:
+    """Raise when committed data lies beyond the end of the file, or (verify) cannot be read."""
+    n = len(ds)
+    for spec in FIELDS:
+        h5 = ds.dataset(spec.name)
+        ends = [0]
+
+        def visit(info: Any, ends: list[int] = ends) -> None:
+            if info.chunk_offset[0] < n:
+                ends.append(info.byte_offset + info.size)
+
+        try:
+            h5.id.chunk_iter(visit)
+        except Exception as exc:
+            raise DatasetError(f"{ds.path}: damaged chunk index of {spec.name!r}: {exc}") from exc
+        if max(ends) > size:
+            raise DatasetError(
+                f"{ds.path}: truncated: committed data of {spec.name!r} reaches byte {max(ends)},"
+                f" but the file ends at byte {size}"
+            )
+        if verify:
+            step = 256
+            for start in range(0, n, step):
+                ds.column(spec.name, slice(start, min(n, start + step)))
+
+
+def summarize(path: str | os.PathLike[str], verify: bool = False) -> dict[str, Any]:
     """What a dataset file holds, as plain JSON-ready data (opened in this process).
+
+    Always checks that the committed records' storage lies inside the file (a truncated
+    file is an error); with ``verify``, also reads and decompresses every committed record.
 
     Keys: path, file_bytes, schema_version, library_version, created, created_iso,
     pixel_size, image_shape, records, uncommitted, grasp_rate, train, test, test_fraction,
@@ -84,6 +114,7 @@ def summarize(path: str | os.PathLike[str]) -> dict[str, Any]:
         first = float(stamps.min()) if n else None
         last = float(stamps.max()) if n else None
         size = path.stat().st_size
+        _check_storage(ds, size, verify)
         return {
             "path": str(path),
             "file_bytes": size,
@@ -114,7 +145,9 @@ def summarize(path: str | os.PathLike[str]) -> dict[str, Any]:
         }
 
 
-def check_file(path: str | os.PathLike[str], timeout: float = 30.0) -> dict[str, Any]:
+def check_file(
+    path: str | os.PathLike[str], timeout: float = 30.0, verify: bool = False
+) -> dict[str, Any]:
     """:func:`summarize` run in a subprocess that must finish within ``timeout`` seconds.
 
     Raises:
@@ -122,7 +155,7 @@ def check_file(path: str | os.PathLike[str], timeout: float = 30.0) -> dict[str,
             subclass the subprocess raised, e.g. SchemaVersionError).
     """
     path = Path(path)
-    cmd = [sys.executable, "-m", "agents.dataset_check", str(path)]
+    cmd = [sys.executable, "-m", "agents.dataset_check", str(path), *(["--verify"] * verify)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -148,11 +181,13 @@ def check_file(path: str | os.PathLike[str], timeout: float = 30.0) -> dict[str,
 def main(argv: list[str] | None = None) -> int:
     """Print ``{"ok": true, "summary": {...}}`` or ``{"ok": false, "error", "message"}``."""
     args = sys.argv[1:] if argv is None else argv
+    verify = "--verify" in args
+    args = [a for a in args if a != "--verify"]
     if len(args) != 1:
-        print("usage: python -m agents.dataset_check PATH", file=sys.stderr)
+        print("usage: python -m agents.dataset_check PATH [--verify]", file=sys.stderr)
         return 2
     try:
-        answer: dict[str, Any] = {"ok": True, "summary": summarize(args[0])}
+        answer: dict[str, Any] = {"ok": True, "summary": summarize(args[0], verify)}
     except DatasetError as exc:
         answer = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
     except Exception as exc:

@@ -5,9 +5,10 @@ so it can read while a :class:`~agents.dataset_writer.GraspDatasetWriter` append
 keeps a writer from reopening the file. It sees the records below the ``committed`` count of
 its last :meth:`GraspDataset.refresh` and nothing else: a consistent prefix.
 
-Opening a damaged HDF5 file can hang the HDF5 library (HDFGroup/hdf5#1707). This module opens
-files in-process; for files you do not trust, call :func:`agents.dataset_check.check_file`
-first, which opens them in a subprocess with a timeout.
+A damaged file gives a :class:`~agents.dataset_schema.DatasetError`, after about a second of
+SWMR retries (see :mod:`agents.dataset_h5`). Some damage can still hang the HDF5 library
+(HDFGroup/hdf5#1707); this module opens files in-process, so for files you do not trust, call
+:func:`agents.dataset_check.check_file` first, which opens them in a subprocess with a timeout.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from agents.dataset_h5 import open_swmr_read
 from agents.dataset_schema import (
     COMMITTED,
     FIELD_BY_NAME,
@@ -117,28 +119,6 @@ _PLURAL_TO_NAME = {spec.plural: spec.name for spec in FIELDS}
 assert [f.name for f in fields(GraspArrays)] == [s.plural for s in FIELDS]
 
 
-def open_swmr_read(path: str | os.PathLike[str]) -> h5py.File:
-    """Open an HDF5 file as a SWMR reader without a file lock; errors name what is wrong.
-
-    Raises:
-        DatasetError: no such file, not an HDF5 file, a truncated or damaged one.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: expected a grasp dataset file, found no such file")
-    try:
-        return h5py.File(path, "r", swmr=True, libver="latest", locking=False)
-    except OSError as exc:
-        text = str(exc)
-        if "signature not found" in text:
-            why = "not an HDF5 file (no HDF5 signature)"
-        elif "truncated" in text:
-            why = "a truncated HDF5 file"
-        else:
-            why = "a damaged HDF5 file"
-        raise DatasetError(f"{path}: expected a grasp dataset, found {why}: {text}") from exc
-
-
 class GraspDataset:
     """The committed records of one grasp dataset file, read as numpy arrays.
 
@@ -163,6 +143,7 @@ class GraspDataset:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._file: h5py.File | None = None
+        self._handles: dict[str, h5py.Dataset] = {}
         self._open()
 
     def _open(self) -> None:
@@ -177,20 +158,23 @@ class GraspDataset:
             self.library_version = str(read_attr(file, "library_version", where))
             self.created = float(read_attr(file, "created", where))
             self.recoveries = json.loads(read_attr(file, "recoveries", where))
+            # one handle per dataset: H5Drefresh with a second open handle to the same
+            # dataset breaks later reads of it ("can't insert duplicate key", HDF5 2.0)
+            handles = {name: file[name] for name in (*FIELD_BY_NAME, COMMITTED)}
         except DatasetError:
             file.close()
             raise
         except Exception as exc:
             file.close()
             raise DatasetError(f"{self.path}: damaged grasp dataset: {exc}") from exc
-        old, self._file = self._file, file
-        if old is not None:
-            old.close()
+        if self._file is not None:
+            self.close()
+        self._file, self._handles = file, handles
 
-    def _h5(self) -> h5py.File:
+    def _handle(self, name: str) -> h5py.Dataset:
         if self._file is None:
             raise DatasetError(f"{self.path}: the dataset is closed")
-        return self._file
+        return self._handles[name]
 
     def refresh(self) -> int:
         """See the records committed since the last refresh; return the committed count.
@@ -198,12 +182,11 @@ class GraspDataset:
         When a resumed writer has rebuilt the file (a new file under the same name), the
         reader reopens it.
         """
-        file = self._h5()
+        committed = self._handle(COMMITTED)
         try:
             if os.stat(self.path).st_ino != self._inode:
                 self._open()
                 return self._count
-            committed = file[COMMITTED]
             committed.refresh()
             self._count = int(committed[0])
         except DatasetError:
@@ -218,12 +201,16 @@ class GraspDataset:
     @property
     def uncommitted(self) -> int:
         """Rows written beyond the committed count (a record in flight, or a crash's leftover)."""
-        file = self._h5()
         longest = 0
         for spec in FIELDS:
-            file[spec.name].refresh()
-            longest = max(longest, file[spec.name].shape[0])
+            longest = max(longest, self.dataset(spec.name).shape[0])
         return max(0, longest - self._count)
+
+    def dataset(self, name: str) -> h5py.Dataset:
+        """The h5py dataset ``name``, refreshed; its rows beyond ``len(self)`` are not committed."""
+        ds = self._handle(name)
+        ds.refresh()
+        return ds
 
     def _rows(self, indices: Any) -> tuple[Any, np.ndarray | None]:
         """An h5py selection for ``indices`` (sorted, unique) and the order to restore."""
@@ -259,7 +246,7 @@ class GraspDataset:
             raise DatasetError(f"unknown field {name!r}; expected one of {sorted(FIELD_BY_NAME)}")
         spec = FIELD_BY_NAME[name]
         rows, inverse = self._rows(indices)
-        ds = self._h5()[name]
+        ds = self._handle(name)
         try:
             ds.refresh()
             if ds.shape[0] < self._count:
@@ -299,7 +286,7 @@ class GraspDataset:
     def close(self) -> None:
         """Close the file. Safe to call more than once."""
         if self._file is not None:
-            file, self._file = self._file, None
+            file, self._file, self._handles = self._file, None, {}
             file.close()
 
     def __enter__(self) -> GraspDataset:

@@ -34,9 +34,9 @@ from typing import Any
 
 import h5py
 import numpy as np
-from h5py import h5f, h5p
 
 import grasp_env
+from agents.dataset_h5 import open_swmr_read, open_swmr_write
 from agents.dataset_schema import (
     COMMITTED,
     FIELDS,
@@ -179,7 +179,7 @@ def _rebuild(path: Path) -> int:
     """
     tmp = _tmp_name(path, "rebuild")
     try:
-        with h5py.File(path, "r", swmr=True, libver="latest", locking=False) as src:
+        with open_swmr_read(path) as src:
             image, n = check_layout(src, str(path))
             tail = max(src[s.name].shape[0] for s in FIELDS) - n
             height = src["height"]
@@ -211,21 +211,6 @@ def _copy(src: h5py.Dataset, dst: h5py.Dataset, n: int) -> None:
     step = 4096
     for start in range(0, n, step):
         dst[start : min(n, start + step)] = src[start : min(n, start + step)]
-
-
-def _open_swmr_write(path: Path) -> h5py.File:
-    """Open ``path`` read-write directly in SWMR mode (never in plain write mode).
-
-    Opening straight into SWMR mode leaves no moment in which a SWMR reader would find the
-    file marked open for plain writing.
-    """
-    fapl = h5p.create(h5p.FILE_ACCESS)
-    fapl.set_libver_bounds(h5f.LIBVER_LATEST, h5f.LIBVER_LATEST)
-    # No HDF5 file lock: the writer lock keeps writers apart, and a lock-free writer matches
-    # the lock-free SWMR readers (HDF5 refuses mixed locking flags within one process).
-    fapl.set_file_locking(False, True)
-    fid = h5f.open(os.fsencode(path), h5f.ACC_RDWR | h5f.ACC_SWMR_WRITE, fapl=fapl)
-    return h5py.File(fid)
 
 
 class GraspDatasetWriter:
@@ -330,7 +315,7 @@ class GraspDatasetWriter:
         dropped = 0
         for attempt in range(2):
             try:
-                return _open_swmr_write(path), dropped
+                return open_swmr_write(path), dropped
             except OSError as exc:
                 text = str(exc)
                 if _CRASHED in text and attempt == 0:

@@ -1,4 +1,4 @@
-"""``grasp dataset PATH [--json]``: what a grasp dataset file holds.
+"""``grasp dataset PATH [--json] [--verify]``: what a grasp dataset file holds.
 
 The file is opened in a subprocess with a timeout (a damaged HDF5 file can hang its reader,
 HDFGroup/hdf5#1707), so this command also serves to validate files of unknown origin. Exit
@@ -29,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("path", help="the dataset file (.h5)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="also read and decompress every record, to find damaged data (slower)",
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -91,7 +96,7 @@ def format_summary(summary: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Print the summary of ``args.path``; return 0, or 1 when it is not a readable dataset."""
     try:
-        summary = check_file(args.path, timeout=args.timeout)
+        summary = check_file(args.path, timeout=args.timeout, verify=args.verify)
     except DatasetError as exc:
         if args.json:
             print(json.dumps({"ok": False, "error": type(exc).__name__, "message": str(exc)}))
