@@ -192,7 +192,9 @@ class GraspDataset:
         except DatasetError:
             raise
         except Exception as exc:
-            raise DatasetError(f"{self.path}: refreshing the dataset failed: {exc}") from exc
+            raise DatasetError(
+                f"{self.path}: damaged or truncated grasp dataset: refreshing failed: {exc}"
+            ) from exc
         return self._count
 
     def __len__(self) -> int:
@@ -261,7 +263,9 @@ class GraspDataset:
         except DatasetError:
             raise
         except Exception as exc:
-            raise DatasetError(f"{self.path}: reading {name!r} failed: {exc}") from exc
+            raise DatasetError(
+                f"{self.path}: damaged or truncated grasp dataset: reading {name!r} failed: {exc}"
+            ) from exc
         if inverse is not None:
             data = data[inverse]
         if spec.is_string:

@@ -151,6 +151,8 @@ ROOT_ATTRIBUTES: dict[str, str] = {
 
 def _finite(name: str, value: Any, *, nan_ok: bool = False) -> float:
     try:
+        if isinstance(value, str | bytes):
+            raise TypeError(value)
         out = float(value)
     except (TypeError, ValueError):
         raise InvalidRecord(f"{name} must be a real number, got {value!r}") from None
@@ -411,8 +413,9 @@ def check_layout(f: h5py.File, path: str) -> tuple[ImageGeometry, int]:
         raise DatasetError(f"{path}: not a grasp dataset: expected format={FORMAT!r}, got {fmt!r}")
     version = read_attr(f, "schema_version", path)
     if not isinstance(version, int | np.integer) or int(version) != SCHEMA_VERSION:
+        shown = int(version) if isinstance(version, int | np.integer) else repr(version)
         raise SchemaVersionError(
-            f"{path}: grasp dataset schema version {version!r} is not supported: this library"
+            f"{path}: grasp dataset schema version {shown} is not supported: this library"
             f" reads and writes schema version {SCHEMA_VERSION} only"
         )
     try:
