@@ -21,7 +21,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +84,14 @@ def _config_path(source: str | Path | None) -> Path:
     path = Path(source)
     if path.exists():
         return path
-    packaged = resources.files("configs").joinpath(str(source))
-    if packaged.is_file():
-        return Path(str(packaged))
+    try:
+        import configs  # the packaged YAML files
+    except ImportError:
+        configs = None
+    for entry in getattr(configs, "__path__", ()):
+        packaged = Path(entry) / str(source)
+        if packaged.is_file():
+            return packaged
     raise ConfigError(f"no cell config at {path} and none packaged as configs/{source}")
 
 
@@ -181,7 +185,10 @@ class RealCell:
         config: addresses, layout, guard limits, deadlines (see :class:`RealCellConfig`).
         nxlib: the ``nxlib`` module or a stand-in (e.g. the fake of ``sim.emulators``);
             None imports the real one.
-        clock: the wall clock, seconds.
+        clock: the cell's time source, seconds (wall time).
+        scene: who sets the bins up and watches them, an object with
+            ``prepare(rng, grasp_bin)`` and ``report()``: the twin's cell when the devices
+            are emulated; None on the real cell, whose bins are filled by hand.
 
     Attributes:
         robot, gripper, camera: the devices, wrapped so that a fault halts the cell.
@@ -194,11 +201,12 @@ class RealCell:
         config: RealCellConfig,
         nxlib: Any = None,
         clock: Callable[[], float] = time.monotonic,
+        scene: Any = None,
     ) -> None:
         self.config = config
         self.layout = config.layout
+        self.scene = scene
         self._clock = clock
-        self._start = clock()
         self.halted: str | None = None
         self._fault_device = ""
         self.last_points: np.ndarray | None = None
@@ -229,14 +237,19 @@ class RealCell:
     # --- Cell interface -------------------------------------------------------------------
 
     def clock(self) -> float:
-        """Wall-clock seconds since the cell was connected."""
-        return self._clock() - self._start
+        """Seconds on the cell's clock (monotonic wall time unless another was given)."""
+        return float(self._clock())
 
     def prepare(self, rng: np.random.Generator | None, grasp_bin: int) -> None:
-        """Nothing to build (the bins are filled by hand); refuses while halted."""
+        """Refuse while halted; else let the scene (if any) set up the bins.
+
+        On the real cell there is nothing to build: the bins are filled by hand.
+        """
         if grasp_bin not in (0, 1):
             raise ValueError(f"grasp_bin must be 0 or 1, got {grasp_bin!r}")
         self.check_running()
+        if self.scene is not None:
+            self.scene.prepare(rng, grasp_bin)
 
     def render(self) -> np.ndarray:
         """A top view of the last point cloud, heights as grey levels, uint8 (240, 320, 3)."""
@@ -253,8 +266,8 @@ class RealCell:
         return image
 
     def report(self) -> CellReport:
-        """A real cell cannot tell which object was filed."""
-        return CellReport()
+        """The scene's report if there is one; a real cell cannot tell what was filed."""
+        return self.scene.report() if self.scene is not None else CellReport()
 
     def close(self) -> None:
         """Close every device; calling it twice is harmless."""
@@ -313,6 +326,7 @@ class RealBinGraspEnv(BinGraspEnv):
         nxlib: the ``nxlib`` module or a stand-in (the emulated cell passes the fake).
         env_id: the id recorded with data.
         clock: the cell's time source, seconds (wall time; tests pass a stepping clock).
+        scene: see :class:`RealCell` (the twin's cell when the devices are emulated).
 
     A device fault raises out of ``reset``/``step`` naming the device and the cause, and
     halts the cell until ``env.cell.recover()`` (see :mod:`grasp_env.real_env`).
@@ -328,9 +342,10 @@ class RealBinGraspEnv(BinGraspEnv):
         nxlib: Any = None,
         env_id: str = "RealBinGrasp-v0",
         clock: Callable[[], float] = time.monotonic,
+        scene: Any = None,
     ) -> None:
         cell_config = config if isinstance(config, RealCellConfig) else load_cell_config(config)
-        cell = RealCell(cell_config, nxlib=nxlib, clock=clock)
+        cell = RealCell(cell_config, nxlib=nxlib, clock=clock, scene=scene)
         try:
             super().__init__(cell, cell_config.env, render_mode=render_mode, env_id=env_id)
         except BaseException:

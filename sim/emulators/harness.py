@@ -6,6 +6,10 @@ This is how ``RealBinGraspEnv`` runs without hardware::
         env = RealBinGraspEnv(devices.config("cell_emulated.yaml"), nxlib=devices.nxlib)
         ...
 
+With the twin behind the emulators, also pass ``scene=twin_cell, clock=twin_cell.clock`` so
+that seeded resets rebuild the bins and the report names the filed part
+(``tests/hardware/test_real_env_twin.py`` shows the whole wiring).
+
 ``gripper`` is any :class:`grasp_env.cell.Gripper` and ``robot`` any
 :class:`grasp_env.cell.Robot` (the twin's, or kinematic fakes); ``renderer(camera_pose,
 (rows, cols))`` returns base-frame points for the fake camera (see
