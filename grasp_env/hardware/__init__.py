@@ -8,7 +8,9 @@ own: after a fault it refuses motion until a person calls ``acknowledge_fault()`
 
 Modules:
     faults: the driver exception types and the per-driver flight recorder.
-    link: the TCP connection with deadlines, and the driver state machine.
+    link: the TCP connection where every wait has a deadline.
+    driver_state: the drivers' life cycle (disconnected, idle, active, faulted, closed).
+    workspace: the arm's guard (workspace box, tilt, speed, force and joint limits).
     wsg50_protocol: the WSG 50 binary packet format, CRC, stream parser and status codes.
     wsg50: the WSG 50 TCP driver (a :class:`grasp_env.cell.Gripper`).
     iiwa_protocol: the KST / iiwaPy3 line protocol and KUKA's A-B-C angles.
