@@ -20,7 +20,9 @@ no bias (the norm's shift replaces it). L2 regularisation is the optimiser's wei
 (:class:`agents.training.TrainConfig`).
 
 Dropout draws its masks from a ``torch.Generator`` held by the model (never the global RNG);
-:func:`build_model` takes that generator and also initialises the weights from it.
+:func:`build_model` takes that generator and also initialises the weights from it. (torch's
+own default initialisation, overwritten at once, runs inside ``torch.random.fork_rng`` so that
+the global RNG's state is left as it was.)
 :func:`fuse_for_inference` folds every batch norm into its convolution for fast evaluation.
 """
 
@@ -135,6 +137,10 @@ class ValueModel(nn.Module):
         super().__init__()
         self.config = config
         self._generator: list[torch.Generator | None] = [generator]
+        with torch.random.fork_rng(devices=[]):  # torch's default init draws from the global RNG
+            self.body = self._layers(config)
+
+    def _layers(self, config: ModelConfig) -> nn.Sequential:
         layers: list[nn.Module] = []
         cin = config.in_channels
         for n in range(4):
@@ -149,7 +155,7 @@ class ValueModel(nn.Module):
                 layers.append(GeneratorDropout(config.dropout[n], self._generator))
             cin = cout
         layers.append(nn.Conv2d(cin, config.widths, config.kernels[4]))
-        self.body = nn.Sequential(*layers)
+        return nn.Sequential(*layers)
 
     def set_generator(self, generator: torch.Generator | None) -> None:
         """Use ``generator`` for the dropout masks from now on."""
@@ -224,16 +230,17 @@ def fuse_for_inference(model: ValueModel) -> nn.Sequential:
 
 
 def _copy_conv(conv: nn.Conv2d) -> nn.Conv2d:
-    copy = nn.Conv2d(
-        conv.in_channels,
-        conv.out_channels,
-        conv.kernel_size,
-        stride=conv.stride,
-        padding=conv.padding,
-        bias=True,
-        device=conv.weight.device,
-        dtype=conv.weight.dtype,
-    )
+    with torch.random.fork_rng(devices=[]):  # the throw-away default init uses the global RNG
+        copy = nn.Conv2d(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            stride=conv.stride,
+            padding=conv.padding,
+            bias=True,
+            device=conv.weight.device,
+            dtype=conv.weight.dtype,
+        )
     with torch.no_grad():
         copy.weight.copy_(conv.weight)
         if conv.bias is not None:

@@ -163,3 +163,20 @@ def test_dropout_without_a_generator_is_refused():
     model = ValueModel(FAST.model).train()
     with pytest.raises(ConfigError, match=r"torch\.Generator"):
         model(torch.zeros(2, 2, 32, 32))
+
+
+def test_global_rng_is_left_alone(bars, grid, tmp_path):
+    from agents.checkpoint import load_checkpoint, save_checkpoint
+    from agents.fcn_agent import FCNAgent
+
+    train_set, _ = bars
+    state = torch.random.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002 (checking it is untouched)
+    config = TrainConfig(model=FAST.model, epochs=1, batch_size=16)
+    result = train(train_set.subset(np.arange(32)), None, grid, config, np.random.default_rng(0))
+    path = save_checkpoint(tmp_path / "m.pt", result.model, grid)
+    model, _ = load_checkpoint(path, grid)
+    agent = FCNAgent(model, "probabilistic", grid, np.random.default_rng(0))
+    agent.act({"height": train_set.heights[0], "valid": train_set.valid[0]})
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert np.array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
