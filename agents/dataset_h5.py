@@ -77,8 +77,10 @@ def open_swmr_read(path: str | os.PathLike[str]) -> h5py.File:
         DatasetError: no such file, not an HDF5 file, a truncated or damaged one.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DatasetError(f"{path}: expected a grasp dataset file, found no such file")
+    if not path.is_file():
+        raise DatasetError(f"{path}: expected a grasp dataset file, found no regular file")
     try:
         fid = h5f.open(os.fsencode(path), h5f.ACC_RDONLY | h5f.ACC_SWMR_READ, fapl=swmr_fapl())
     except OSError as exc:

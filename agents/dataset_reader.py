@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -116,7 +116,6 @@ class GraspArrays:
 
 
 _PLURAL_TO_NAME = {spec.plural: spec.name for spec in FIELDS}
-assert [f.name for f in fields(GraspArrays)] == [s.plural for s in FIELDS]
 
 
 class GraspDataset:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import math
@@ -18,6 +19,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import grasp_env
 from agents.dataset import (
@@ -26,6 +30,7 @@ from agents.dataset import (
     SCHEMA_VERSION,
     DatasetError,
     DatasetLocked,
+    GraspArrays,
     GraspDataset,
     GraspDatasetWriter,
     GraspRecord,
@@ -524,6 +529,26 @@ def test_summary_counts(tmp_path: Path) -> None:
     assert s["uncommitted"] == 0
 
 
+def test_an_empty_dataset_summarizes(tmp_path: Path) -> None:
+    path = tmp_path / "empty.h5"
+    write(path, range(0))
+    s = summarize(path)
+    assert (s["records"], s["train"], s["test"]) == (0, 0, 0)
+    assert s["grasp_rate"] is None
+    assert s["time_span_s"] is None
+    assert s["methods"] == {}
+    assert _command(["dataset", str(path)]) == 0
+
+
+def test_arrays_fields_follow_the_schema() -> None:
+    assert [f.name for f in dataclasses.fields(GraspArrays)] == [s.plural for s in FIELDS]
+    assert [f.name for f in dataclasses.fields(GraspRecord) if f.init] == [
+        "height", "valid", "action", "reward", "method", "timestamp",
+        *[s.name for s in FIELDS if s.name not in
+          ("height", "valid", "action", "reward", "method", "timestamp")],
+    ]  # fmt: skip
+
+
 def _command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="grasp")
     dataset_cmd.register(parser.add_subparsers(dest="command", required=True))
@@ -556,3 +581,52 @@ def test_dataset_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     foreign.write_bytes(b"hello")
     assert _command(["dataset", str(foreign)]) == 1
     assert "not an HDF5 file" in capsys.readouterr().err
+
+
+# --- property: any valid record comes back equal -----------------------------------------
+
+_text = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
+
+
+def _fits(limit: int, empty_ok: bool = True):
+    return _text.filter(lambda t: (empty_ok or t) and len(t.encode("utf-8")) <= limit)
+
+
+_maybe_nan = st.floats(allow_infinity=False, width=32)
+_finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
+
+
+@st.composite
+def records(draw: st.DrawFn) -> GraspRecord:
+    shape = (draw(st.integers(1, 6)), draw(st.integers(1, 6)))
+    return GraspRecord(
+        height=draw(hnp.arrays(np.float32, shape, elements=_finite)),
+        valid=draw(hnp.arrays(np.uint8, shape, elements=st.integers(0, 1))),
+        action=draw(hnp.arrays(np.float32, 4, elements=_finite)),
+        index=draw(st.none() | hnp.arrays(np.int16, 4, elements=st.integers(0, 32767))),
+        reward=draw(_finite),
+        method=draw(_fits(32, empty_ok=False)),
+        value=draw(_maybe_nan),
+        timestamp=draw(st.floats(allow_nan=False, allow_infinity=False)),
+        object_set=draw(_fits(64)),
+        env_id=draw(_fits(64)),
+        seed=draw(st.none() | st.integers(0, 2**63 - 1)),
+        z=draw(_maybe_nan),
+        contact=draw(st.sampled_from([None, True, False])),
+        cycle_time=draw(_maybe_nan),
+        grasp_bin=draw(st.sampled_from([None, 0, 1])),
+        grasped=draw(_fits(64)),
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(records(), min_size=1, max_size=3))
+def test_any_valid_record_round_trips(tmp_path_factory: pytest.TempPathFactory, recs) -> None:
+    shape = recs[0].height.shape
+    recs = [r for r in recs if r.height.shape == shape]
+    path = tmp_path_factory.mktemp("prop") / "grasps.h5"
+    with GraspDatasetWriter.open(path, image=ImageGeometry(*(0.002, *shape)), fsync=False) as w:
+        for record in recs:
+            w.append(record)
+    with GraspDataset(path) as ds:
+        assert [ds[i] for i in range(len(ds))] == recs

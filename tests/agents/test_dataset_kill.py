@@ -120,6 +120,60 @@ def _check_file(
     return n
 
 
+def _start_writer(path: Path, shape: tuple[int, int]) -> tuple[subprocess.Popen, int]:
+    """Start a writer and read its output up to ``open N``; return it and N."""
+    cmd = [sys.executable, __file__, str(path), str(shape[0]), str(shape[1])]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:  # the writer prints without pause, so this cannot block long
+        if line.startswith("open "):
+            return proc, int(line.split()[1])
+    raise AssertionError("the writer ended before it opened the dataset")
+
+
+def _stop(proc: subprocess.Popen) -> int:
+    """SIGKILL the writer; return the last count it acknowledged."""
+    os.kill(proc.pid, signal.SIGKILL)
+    out, _ = proc.communicate(timeout=30.0)
+    return int(out.split()[-1]) if out.split() else -1
+
+
+@pytest.mark.timeout(120)
+def test_a_reader_sees_a_consistent_prefix_while_a_writer_appends(tmp_path: Path) -> None:
+    """A SWMR reader in another process than the writer, across a crash and a rebuild."""
+    path, shape = tmp_path / "grasps.h5", (12, 10)
+    proc, opened = _start_writer(path, shape)
+    assert opened == 0
+    seen = []
+    with GraspDataset(path) as ds:
+        try:
+            deadline = time.monotonic() + 1.5
+            while time.monotonic() < deadline:
+                n = ds.refresh()
+                assert not seen or n >= seen[-1]
+                seen.append(n)
+                rows = np.arange(max(0, n - 3), n)
+                arrays = ds.read(rows)
+                for k, i in enumerate(rows):
+                    assert arrays.record(k) == make_record(int(i), shape)
+                time.sleep(0.01)
+        finally:
+            acked = _stop(proc)
+        assert len(set(seen)) > 5, "the reader never saw the dataset grow"
+        assert acked <= ds.refresh() <= acked + 1
+        before = len(ds)
+        # a new writer rebuilds the crashed file (a new inode); the reader follows it
+        proc, opened = _start_writer(path, shape)
+        try:
+            assert opened == before
+            while ds.refresh() < before + 5:
+                time.sleep(0.01)
+        finally:
+            _stop(proc)
+        assert ds.recoveries
+        assert all(ds[i] == make_record(i, shape) for i in range(len(ds)))
+
+
 @pytest.mark.timeout(240)
 def test_sigkill_at_random_moments_loses_at_most_the_record_in_flight(tmp_path: Path) -> None:
     """50 seeded random SIGKILLs, during creation, rebuild after a crash, and appends."""
