@@ -204,7 +204,9 @@ class BinGraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             "contact": bool(outcome.contact),
             "gripper_width": float(outcome.width),
             "grasped_object": report.grasped,
-            "cycle_time": float(self.cell.clock() - start),
+            # rounded to the microsecond: the difference of two large clock readings would
+            # otherwise vary in its last bit with the clock's absolute value.
+            "cycle_time": round(float(self.cell.clock() - start), 6),
             "grasp_bin": grasp_bin,
             "bins_swapped": swapped,
             "failures_in_a_row": self._failures,
