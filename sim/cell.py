@@ -70,7 +70,6 @@ class TwinCell:
             rng if rng is not None else np.random.default_rng(0),
         )
         self._factory = ObjectFactory(self.world, c.object_set, c.parts)
-        self._objects: list[str] = []
         self._where: dict[str, int | None] = {}
         self._lost = {"objects_lost": 0, "objects_diverged": 0}
         self._stamp: tuple[float, int] | None = None
@@ -81,7 +80,7 @@ class TwinCell:
     @property
     def objects(self) -> list[str]:
         """Names of the objects in the scene."""
-        return list(self._objects)
+        return self.world.movable()
 
     @property
     def physics_steps(self) -> int:
@@ -100,9 +99,7 @@ class TwinCell:
             self._tidy()
         else:
             self._build(grasp_bin)
-            self._objects = fill_bin(
-                self.world, self._factory, self.layout, grasp_bin, self.config.objects, rng
-            )
+            fill_bin(self.world, self._factory, self.layout, grasp_bin, self.config.objects, rng)
             self.camera.rng = np.random.default_rng(int(rng.integers(2**63)))
             self._tidy()
         self._start_attempt()
@@ -114,23 +111,21 @@ class TwinCell:
         settles when time next runs. ``rng`` picks the shape of the ``train`` and ``novel``
         sets (a fixed generator when None).
         """
-        serial = max((int(n.rsplit("_", 1)[1]) + 1 for n in self._objects), default=0)
+        serial = max((int(n.rsplit("_", 1)[1]) + 1 for n in self.objects), default=0)
         name = self._factory.create(serial, rng if rng is not None else np.random.default_rng(0))
         self.world.set_pose(name, pose)
-        self._objects.append(name)
         self._where[name] = bin_of(self.layout, pose.position)
         return name
 
     def remove_objects(self) -> None:
         """Take every object out of the scene."""
-        for name in self._objects:
+        for name in self.objects:
             self.world.remove(name)
-        self._objects = []
         self._where = {}
 
     def objects_in_bins(self) -> tuple[int, int]:
         """How many objects lie in bin 0 and in bin 1."""
-        where = [bin_of(self.layout, self.world.position(n)) for n in self._objects]
+        where = [bin_of(self.layout, self.world.position(n)) for n in self.objects]
         return (where.count(0), where.count(1))
 
     def report(self) -> CellReport:
@@ -147,7 +142,7 @@ class TwinCell:
         self._tidy()
         moved = sorted(
             n
-            for n in self._objects
+            for n in self.objects
             if self._where.get(n) is not None
             and bin_of(self.layout, self.world.position(n)) not in (None, self._where[n])
         )
@@ -196,7 +191,6 @@ class TwinCell:
         self.robot.build(self._photo_pose(grasp_bin))
         for name in _UNSEEN:
             self.world.hide(name)
-        self._objects = []
 
     def _photo_pose(self, grasp_bin: int) -> Pose:
         bin_pose = self.layout.bins[grasp_bin].pose
@@ -213,17 +207,18 @@ class TwinCell:
         return self.camera.window_seeing(camera_in_bin.inverse().apply(corners))
 
     def _start_attempt(self) -> None:
-        self._where = {n: bin_of(self.layout, self.world.position(n)) for n in self._objects}
+        self._where = {n: bin_of(self.layout, self.world.position(n)) for n in self.objects}
         self._lost = {"objects_lost": 0, "objects_diverged": 0}
         self._stamp = (self._clock.now(), self.world.steps)
 
     def _tidy(self) -> None:
         """Settle moving parts, remove lost or diverged ones, and put the rest to sleep."""
         world = self.world
-        world.settle(self._objects)
+        world.settle(self.objects)
         removed = False
         limit = self.config.physics.diverged_speed
-        for name, (speed, _) in zip(list(self._objects), world.speeds(self._objects), strict=True):
+        names = self.objects
+        for name, (speed, _) in zip(names, world.speeds(names), strict=True):
             position = world.position(name)
             if not np.isfinite(position).all() or not speed < limit:
                 self._lost["objects_diverged"] += 1
@@ -232,9 +227,8 @@ class TwinCell:
             else:
                 continue
             world.remove(name)
-            self._objects.remove(name)
             removed = True
         if removed:
-            world.wake(self._objects)
-            world.settle(self._objects)
-        world.freeze_resting(self._objects)
+            world.wake(self.objects)
+            world.settle(self.objects)
+        world.freeze_resting(self.objects)

@@ -69,9 +69,9 @@ class ObjectSpec:
     friction: float = 0.5
     rolling_friction: float = 5e-4
     spinning_friction: float = 5e-4
-    batch: int = 5
+    batch: int = 10
     drop_gap: float = 0.015
-    drop_steps: int = 150
+    drop_steps: int = 60
     spawn_tries: int = 30
 
 
@@ -126,7 +126,7 @@ class ObjectFactory:
             spinningFriction=s.spinning_friction,
             restitution=0.0,
         )
-        self.world.add(name, body)
+        self.world.add(name, body, movable=True)
         return name
 
     def _primitive_shapes(self) -> tuple[int, int]:

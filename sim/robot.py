@@ -29,7 +29,7 @@ from grasp_env.errors import UnreachablePose
 from grasp_env.geometry import Pose, rot_z
 from sim.gripper import GRIPPER, TwinGripper
 from sim.timing import MotionTiming, SimClock, trapezoid_fraction
-from sim.transforms import interpolate, rotation_angle, to_bullet
+from sim.transforms import Segment, rotation_angle, to_bullet
 from sim.world import World
 
 ARM = "arm"
@@ -59,6 +59,9 @@ class RobotSpec:
             physics takes over from there.
         catch_up_steps: extra steps after a physical motion for the gripper to reach its
             target.
+        freeze_every: while carrying a part, the resting parts are put to sleep every this
+            many steps. (Longer steps in free air were tried and rejected: the fingers then
+            creep through a light part squeezed with 20 N or more.)
     """
 
     urdf: str = "kuka_iiwa/model.urdf"
@@ -74,8 +77,9 @@ class RobotSpec:
     mount_force: float = 200.0
     collision_force: float = 60.0
     sweep_step: float = 0.008
-    backoff: float = 0.003
+    backoff: float = 0.0015
     catch_up_steps: int = 6
+    freeze_every: int = 8
 
 
 class TwinRobot:
@@ -105,8 +109,10 @@ class TwinRobot:
         tcp = gripper.spec.tcp_offset
         palm_top = gripper.spec.palm_size[2] / 2.0
         self._tcp_in_palm = Pose(np.array([0.0, 0.0, tcp]), np.eye(3))
+        self._palm_in_tcp = self._tcp_in_palm.inverse()
         reach = spec.flange_offset + spec.adapter + palm_top + tcp
         self._tcp_in_flange = Pose(np.array([0.0, 0.0, reach]), rot_z(spec.mount_yaw))
+        self._flange_in_tcp = self._tcp_in_flange.inverse()
         self._q = np.array(spec.rest)
         self._mount = -1
         self._lower = self._upper = np.zeros(0)
@@ -131,7 +137,7 @@ class TwinRobot:
         self._upper = np.array([i[9] for i in info])
         self._q = np.array(self.spec.rest)
         self._set_arm(self._q)
-        base = to_bullet(start @ self._tcp_in_palm.inverse())
+        base = to_bullet(start @ self._palm_in_tcp)
         self._mount = c.createConstraint(
             self.world.id(GRIPPER), -1, -1, -1, pybullet.JOINT_FIXED, [0, 0, 0], [0, 0, 0], base[0]
         )
@@ -150,7 +156,7 @@ class TwinRobot:
         self._travel(target, duration)
         self._q = q
         self._set_arm(q)
-        self.clock.advance(duration)
+        self.clock.advance(self.timing.command_latency + duration)
 
     def move_linear(self, target: Pose) -> None:
         """Move the TCP along a straight line to ``target``; raises UnreachablePose first."""
@@ -159,30 +165,26 @@ class TwinRobot:
         self._travel(target, duration)
         self._q = q
         self._set_arm(q)
-        self.clock.advance(duration)
+        self.clock.advance(self.timing.command_latency + duration)
 
     def approach(self, target: Pose, contact_force: float) -> ApproachResult:
         """Move linearly towards ``target`` until reached or a contact above ``contact_force``."""
         q = self._solve(target)
-        start = self.pose()
-        length = float(np.linalg.norm(target.position - start.position))
-        free = self._sweep(start, target, length)
+        path = Segment(self.pose(), target)
+        free = self._sweep(path)
         contact = False
         if free >= 1.0:
             self._teleport(target)
         else:
-            resume = max(0.0, free - self.spec.backoff / max(length, 1e-9))
-            self._teleport(interpolate(start, target, resume))
-            rest = (1.0 - resume) * length
-            duration = rest / self.timing.approach_speed
-            contact = self._drive(
-                interpolate(start, target, resume), target, duration, contact_force, smooth=False
-            )
+            resume = Segment(path.at(self._back_off(path, free)), target)
+            self._teleport(resume.start)
+            duration = resume.length / self.timing.approach_speed
+            contact = self._drive(resume, duration, contact_force, smooth=False)
         reached = self.pose()
-        travelled = float(np.linalg.norm(reached.position - start.position))
+        travelled = float(np.linalg.norm(reached.position - path.start.position))
         self._q = q
         self._set_arm(q)
-        self.clock.advance(self.timing.approach(travelled))
+        self.clock.advance(self.timing.command_latency + self.timing.approach(travelled))
         return ApproachResult(contact=contact, pose=reached)
 
     def _here(self) -> np.ndarray:
@@ -190,53 +192,67 @@ class TwinRobot:
 
     def _travel(self, target: Pose, duration: float) -> None:
         """Carry out a commanded motion: teleport what is free, simulate the rest."""
-        start = self.pose()
+        path = Segment(self.pose(), target)
+        guard = self.spec.collision_force
         if self.gripper.holding():
             with self.world.grasping():
-                self._drive(start, target, duration, self.spec.collision_force, smooth=True)
+                self._drive(path, duration, guard, smooth=True, carrying=True)
             return
-        length = max(
-            float(np.linalg.norm(target.position - start.position)),
-            rotation_angle(start, target) * self.gripper.spec.palm_size[0] / 2.0,
-        )
-        free = self._sweep(start, target, length)
+        free = self._sweep(path)
         if free >= 1.0:
             self._teleport(target)
             return
-        resume = max(0.0, free - self.spec.backoff / max(length, 1e-9))
-        via = interpolate(start, target, resume)
-        self._teleport(via)
-        self._drive(via, target, duration * (1.0 - resume), self.spec.collision_force, True)
+        resume = self._back_off(path, free)
+        self._teleport(path.at(resume))
+        self._drive(Segment(path.at(resume), target), duration * (1.0 - resume), guard, True)
 
-    def _sweep(self, start: Pose, target: Pose, length: float) -> float:
-        """The free fraction of the straight motion from ``start`` to ``target``."""
-        samples = max(1, math.ceil(length / self.spec.sweep_step))
-        free = self.world.sweep(
-            self.world.id(GRIPPER),
-            lambda s: self._place(interpolate(start, target, s)),
-            samples,
-        )
-        self._place(start)
+    def _extent(self, path: Segment) -> float:
+        """How far any point of the gripper travels along ``path``, at most, metres."""
+        return max(path.length, path.angle * self.gripper.spec.palm_size[0] / 2.0)
+
+    def _back_off(self, path: Segment, free: float) -> float:
+        """The fraction ``backoff`` metres before the free fraction ``free`` of ``path``."""
+        return max(0.0, free - self.spec.backoff / max(self._extent(path), 1e-9))
+
+    def _sweep(self, path: Segment) -> float:
+        """The free fraction of ``path``; the gripper is left at its start."""
+        samples = max(1, math.ceil(self._extent(path) / self.spec.sweep_step))
+        free = self.world.sweep(self.world.id(GRIPPER), lambda s: self._place(path.at(s)), samples)
+        self._place(path.start)
         return free
 
     def _drive(
-        self, start: Pose, target: Pose, duration: float, guard: float, smooth: bool
+        self,
+        path: Segment,
+        duration: float,
+        guard: float,
+        smooth: bool,
+        carrying: bool = False,
     ) -> bool:
-        """Drive the gripper body along the path in the physics. True if ``guard`` tripped."""
-        dt = self.world.settings.timestep
+        """Drive the gripper body along ``path`` in the physics. True if ``guard`` tripped.
+
+        The pivot follows the path over ``duration`` seconds (trapezoidal when ``smooth``,
+        else at constant speed), then holds the end for a few catch-up steps. While
+        ``carrying``, the resting parts left behind are put to sleep every few steps, so that
+        once the part is clear of the pile only the gripper and the part cost solver time.
+        """
+        world = self.world
+        body = world.id(GRIPPER)
+        dt = world.settings.timestep
         steps = max(1, math.ceil(duration / dt))
-        body = self.world.id(GRIPPER)
         for k in range(1, steps + self.spec.catch_up_steps + 1):
             if k <= steps:
-                s = trapezoid_fraction(k * dt, duration) if smooth else min(1.0, k / steps)
-                self._command(interpolate(start, target, s))
-            self.world.step()
-            if np.linalg.norm(self.world.contact_force(body)) > guard:
+                s = trapezoid_fraction(k * dt, duration) if smooth else k / steps
+                self._command(path.at(s))
+            if carrying and k % self.spec.freeze_every == 1:
+                world.freeze_resting(world.movable(), keep=body)
+            world.step()
+            if np.linalg.norm(world.contact_force(body)) > guard:
                 return True
         return False
 
     def _command(self, tcp: Pose) -> None:
-        position, orientation = to_bullet(tcp @ self._tcp_in_palm.inverse())
+        position, orientation = to_bullet(tcp @ self._palm_in_tcp)
         self.world.client.changeConstraint(
             self._mount,
             jointChildPivot=position,
@@ -248,12 +264,12 @@ class TwinRobot:
         """Put the gripper body at TCP pose ``tcp`` without touching the constraint."""
         c = self.world.client
         c.resetBasePositionAndOrientation(
-            self.world.id(GRIPPER), *to_bullet(tcp @ self._tcp_in_palm.inverse())
+            self.world.id(GRIPPER), *to_bullet(tcp @ self._palm_in_tcp)
         )
 
     def _teleport(self, tcp: Pose) -> None:
         """Put the gripper at ``tcp`` at rest, and the constraint's pivot with it."""
-        self.world.set_pose(GRIPPER, tcp @ self._tcp_in_palm.inverse())
+        self.world.set_pose(GRIPPER, tcp @ self._palm_in_tcp)
         self._command(tcp)
 
     def _set_arm(self, q: np.ndarray) -> None:
@@ -268,7 +284,7 @@ class TwinRobot:
             raise UnreachablePose(f"expected a finite TCP pose, got position {tcp.position}")
         c = self.world.client
         arm = self.world.id(ARM)
-        flange = tcp @ self._tcp_in_flange.inverse()
+        flange = tcp @ self._flange_in_tcp
         position, orientation = to_bullet(flange)
         spec = self.spec
         error = (np.inf, np.inf)
@@ -278,19 +294,21 @@ class TwinRobot:
             "jointRanges": list(self._upper - self._lower),
             "restPoses": list(spec.rest),
         }
-        for seed in (self._q, np.array(spec.rest)):
+        refine = [{}] * spec.ik_refinements
+        # First plain solves from the current configuration (nearby targets converge in one
+        # or two); failing that, a limit-aware solve that picks an elbow-up configuration
+        # near the rest pose, then plain solves that remove the millimetres it leaves.
+        plans = ((self._q, [{}, *refine]), (np.array(spec.rest), [limits, *refine]))
+        for seed, solves in plans:
             self._set_arm(seed)
-            for attempt in range(spec.ik_refinements + 1):
-                # The null-space solve picks an elbow-up configuration near the rest pose;
-                # plain solves from there remove the millimetres it leaves.
-                extra = limits if attempt == 0 else {}
+            for extra in solves:
                 q = c.calculateInverseKinematics(
                     arm,
                     spec.flange_link,
                     position,
                     orientation,
                     maxNumIterations=spec.ik_iterations,
-                    residualThreshold=1e-9,
+                    residualThreshold=1e-5 * spec.ik_tolerance,
                     **extra,
                 )
                 q = np.clip(q[: len(self._lower)], self._lower, self._upper)

@@ -85,27 +85,26 @@ class MotionTiming:
     capture_time: float = 0.3
 
     def ptp(self, q_from: np.ndarray, q_to: np.ndarray) -> float:
-        """Duration of a synchronised point-to-point move between two joint vectors, s."""
+        """Motion time of a synchronised point-to-point move between two joint vectors, s.
+
+        Like every motion time here, it leaves out the ``command_latency`` that the robot
+        adds once per command.
+        """
         delta = np.abs(np.asarray(q_to, dtype=float) - np.asarray(q_from, dtype=float))
         speeds = np.asarray(self.joint_speed) * self.speed_override
         times = [
             trapezoid_time(d, v, self.joint_acceleration)
             for d, v in zip(delta, speeds, strict=True)
         ]
-        slowest = max(times, default=0.0)
-        return self.command_latency + slowest
+        return max(times, default=0.0)
 
     def linear(self, distance: float) -> float:
-        """Duration of a linear move of ``distance`` metres, s."""
-        return self.command_latency + trapezoid_time(
-            distance, self.linear_speed, self.linear_acceleration
-        )
+        """Motion time of a linear move of ``distance`` metres, s."""
+        return trapezoid_time(distance, self.linear_speed, self.linear_acceleration)
 
     def approach(self, distance: float) -> float:
-        """Duration of a guarded approach over ``distance`` metres, s."""
-        return self.command_latency + trapezoid_time(
-            distance, self.approach_speed, self.linear_acceleration
-        )
+        """Motion time of a guarded approach over ``distance`` metres, s."""
+        return trapezoid_time(distance, self.approach_speed, self.linear_acceleration)
 
     def gripper(self, width_change: float) -> float:
         """Duration of a finger motion changing the opening by ``width_change`` metres, s."""

@@ -61,23 +61,46 @@ def from_bullet(position, quaternion) -> Pose:
     return Pose(np.array(position, dtype=np.float64), matrix_from_quaternion(quaternion))
 
 
-def interpolate(start: Pose, end: Pose, s: float) -> Pose:
-    """The pose a fraction ``s`` in [0, 1] of the way from ``start`` to ``end``.
+class Segment:
+    """The straight motion from one pose to another: linear in position, slerp in rotation.
 
-    Position is interpolated linearly and rotation by quaternion slerp (shortest arc).
+    Args:
+        start: the pose at fraction 0.
+        end: the pose at fraction 1.
     """
-    position = (1.0 - s) * start.position + s * end.position
-    q0 = quaternion_from_matrix(start.rotation)
-    q1 = quaternion_from_matrix(end.rotation)
-    dot = float(np.dot(q0, q1))
-    if dot < 0.0:
-        q1, dot = -q1, -dot
-    if dot > 0.9995:
-        q = q0 + s * (q1 - q0)
-    else:
-        theta = np.arccos(dot)
-        q = (np.sin((1.0 - s) * theta) * q0 + np.sin(s * theta) * q1) / np.sin(theta)
-    return Pose(position, matrix_from_quaternion(q))
+
+    def __init__(self, start: Pose, end: Pose) -> None:
+        self.start = start
+        self.end = end
+        self._q0 = quaternion_from_matrix(start.rotation)
+        q1 = quaternion_from_matrix(end.rotation)
+        self._dot = float(np.dot(self._q0, q1))
+        self._q1 = -q1 if self._dot < 0.0 else q1
+        self._dot = abs(self._dot)
+        self._theta = float(np.arccos(min(self._dot, 1.0)))
+
+    @property
+    def length(self) -> float:
+        """The distance the position travels, metres."""
+        return float(np.linalg.norm(self.end.position - self.start.position))
+
+    @property
+    def angle(self) -> float:
+        """The angle the rotation turns through, radians."""
+        return 2.0 * self._theta
+
+    def at(self, s: float) -> Pose:
+        """The pose a fraction ``s`` in [0, 1] of the way."""
+        position = (1.0 - s) * self.start.position + s * self.end.position
+        if self._dot > 1.0 - 1e-12:
+            return Pose(position, self.start.rotation)
+        if self._dot > 0.9995:
+            q = self._q0 + s * (self._q1 - self._q0)
+        else:
+            sin = np.sin(self._theta)
+            q = np.sin((1.0 - s) * self._theta) * self._q0 + np.sin(s * self._theta) * self._q1
+            q = q / sin
+        return Pose(position, matrix_from_quaternion(q))
 
 
 def rotation_angle(a: Pose, b: Pose) -> float:

@@ -37,7 +37,7 @@ class PhysicsSettings:
         contact_erp: contact error reduction (penetration recovery per step) outside grasps.
         grasp_solver_iterations: solver iterations while the fingers squeeze or carry a part
             (bullet3's grasping advice: more iterations for stable grasps; a 7 g cylinder
-            squeezed with 40 N needs about 150 at 240 Hz, or the fingers creep through it).
+            squeezed with 10-40 N needs about 100 at 240 Hz, or the fingers creep through it).
         grasp_contact_erp: contact error reduction while grasping.
         gravity: m/s^2, along -z of the base frame.
         settle_steps: the most steps a settle loop may take.
@@ -50,7 +50,7 @@ class PhysicsSettings:
     timestep: float = 1.0 / 240.0
     solver_iterations: int = 30
     contact_erp: float = 0.2
-    grasp_solver_iterations: int = 150
+    grasp_solver_iterations: int = 100
     grasp_contact_erp: float = 0.8
     gravity: float = 9.81
     settle_steps: int = 480
@@ -73,6 +73,7 @@ class World:
         self._bodies: dict[str, int] = {}
         self._names: dict[int, str] = {}
         self._ghosts: set[int] = set()
+        self._movable: dict[str, int] = {}
         self._hidden: dict[int, list[tuple[int, list[float]]]] = {}
         self.steps = 0
         self.reset()
@@ -101,6 +102,7 @@ class World:
         self._bodies.clear()
         self._names.clear()
         self._ghosts.clear()
+        self._movable.clear()
         self._hidden.clear()
 
     @contextmanager
@@ -125,7 +127,7 @@ class World:
             self._client.disconnect()
             self._client = None
 
-    def add(self, name: str, body: int, ghost: bool = False) -> int:
+    def add(self, name: str, body: int, ghost: bool = False, movable: bool = False) -> int:
         """Register ``body`` under ``name`` and return it.
 
         Args:
@@ -133,6 +135,7 @@ class World:
             body: its pybullet id.
             ghost: True for a body without collisions (the kinematic arm); the world's
                 collision queries skip it.
+            movable: True for a loose part (see :meth:`movable`).
         """
         if name in self._bodies:
             raise ValueError(f"a body named {name!r} exists already")
@@ -140,13 +143,20 @@ class World:
         self._names[body] = name
         if ghost:
             self._ghosts.add(body)
+        if movable:
+            self._movable[name] = body
         return body
+
+    def movable(self) -> list[str]:
+        """Names of the loose parts, in the order they were added."""
+        return list(self._movable)
 
     def remove(self, name: str) -> None:
         """Delete the body called ``name`` from the simulation."""
         body = self._bodies.pop(name)
         del self._names[body]
         self._ghosts.discard(body)
+        self._movable.pop(name, None)
         self.client.removeBody(body)
 
     def id(self, name: str) -> int:
@@ -232,17 +242,19 @@ class World:
                 return True
         return False
 
-    def freeze_resting(self, names: list[str]) -> None:
+    def freeze_resting(self, names: list[str], keep: int | None = None) -> None:
         """Stop the resting ones of the named bodies and put them to sleep.
 
         A sleeping body costs nothing in a step until an active body touches it and wakes
-        it. Bodies still faster than the settle thresholds are left alone.
+        it. Bodies still faster than the settle thresholds, and bodies touching ``keep``,
+        are left alone.
         """
         s = self.settings
         c = self.client
+        touching = {p[2] for p in c.getContactPoints(bodyA=keep)} if keep is not None else set()
         for n, (speed, spin) in zip(names, self.speeds(names), strict=True):
-            if speed < s.settle_speed and spin < s.settle_spin:
-                body = self._bodies[n]
+            body = self._bodies[n]
+            if speed < s.settle_speed and spin < s.settle_spin and body not in touching:
                 c.resetBaseVelocity(body, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
                 c.changeDynamics(body, -1, activationState=pybullet.ACTIVATION_STATE_SLEEP)
 
