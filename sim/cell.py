@@ -73,6 +73,7 @@ class TwinCell:
         self._where: dict[str, int | None] = {}
         self._lost = {"objects_lost": 0, "objects_diverged": 0}
         self._stamp: tuple[float, int] | None = None
+        self._settled_at: int | None = None
         self._last_report = CellReport()
         self._build(0)
         self.camera.aoi = self._aoi()
@@ -115,6 +116,7 @@ class TwinCell:
         name = self._factory.create(serial, rng if rng is not None else np.random.default_rng(0))
         self.world.set_pose(name, pose)
         self._where[name] = bin_of(self.layout, pose.position)
+        self._settled_at = None
         return name
 
     def remove_objects(self) -> None:
@@ -146,7 +148,7 @@ class TwinCell:
             if self._where.get(n) is not None
             and bin_of(self.layout, self.world.position(n)) not in (None, self._where[n])
         )
-        self._last_report = CellReport(
+        report = CellReport(
             grasped=moved[0] if moved else None,
             extra={
                 **self._lost,
@@ -155,7 +157,9 @@ class TwinCell:
             },
         )
         self._start_attempt()
-        return self._last_report
+        self._last_report = report
+        self._stamp = (self._clock.now(), self.world.steps)
+        return report
 
     def render(self) -> np.ndarray:
         """A picture of the cell from the side, uint8 (H, W, 3)."""
@@ -209,26 +213,38 @@ class TwinCell:
     def _start_attempt(self) -> None:
         self._where = {n: bin_of(self.layout, self.world.position(n)) for n in self.objects}
         self._lost = {"objects_lost": 0, "objects_diverged": 0}
-        self._stamp = (self._clock.now(), self.world.steps)
+        self._stamp = None
 
     def _tidy(self) -> None:
-        """Settle moving parts, remove lost or diverged ones, and put the rest to sleep."""
+        """Settle moving parts, remove lost or diverged ones, and put the rest to sleep.
+
+        The settle runs only when the physics ran since the last tidy, so a scene that
+        nothing touched is left exactly as it is.
+        """
         world = self.world
-        world.settle(self.objects)
-        removed = False
+        self._drop_strays(outside=False)
+        if self._settled_at != world.steps:
+            world.settle(self.objects)
+        if self._drop_strays(outside=True):
+            world.wake(self.objects)
+            world.settle(self.objects)
+        world.freeze_resting(self.objects)
+        self._settled_at = world.steps
+
+    def _drop_strays(self, outside: bool) -> bool:
+        """Remove diverged parts (and, when ``outside``, parts out of both bins). Any?"""
+        world = self.world
         limit = self.config.physics.diverged_speed
         names = self.objects
+        removed = False
         for name, (speed, _) in zip(names, world.speeds(names), strict=True):
             position = world.position(name)
             if not np.isfinite(position).all() or not speed < limit:
                 self._lost["objects_diverged"] += 1
-            elif bin_of(self.layout, position) is None:
+            elif outside and bin_of(self.layout, position) is None:
                 self._lost["objects_lost"] += 1
             else:
                 continue
             world.remove(name)
             removed = True
-        if removed:
-            world.wake(self.objects)
-            world.settle(self.objects)
-        world.freeze_resting(self.objects)
+        return removed

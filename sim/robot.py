@@ -118,6 +118,11 @@ class TwinRobot:
         self._lower = self._upper = np.zeros(0)
 
     @property
+    def tool(self) -> Pose:
+        """The TCP in the flange frame (the tool frame a real controller is given)."""
+        return self._tcp_in_flange
+
+    @property
     def joints(self) -> np.ndarray:
         """The arm's joint angles at the last commanded pose, rad."""
         return self._q.copy()

@@ -111,18 +111,24 @@ class MotionTiming:
         return trapezoid_time(width_change, self.gripper_speed, self.gripper_acceleration)
 
 
+#: The clock's resolution, s: a power of two, so that every reading is exactly representable
+#: and the difference of two readings is exact. Cycle times then come out bit-identical for
+#: identical attempts, whatever the clock showed when they started.
+TICK = 2.0**-20
+
+
 class SimClock:
-    """The twin's clock: simulated seconds, advanced by the timing model."""
+    """The twin's clock: simulated seconds, advanced by the timing model in ticks of ``TICK``."""
 
     def __init__(self) -> None:
-        self._now = 0.0
+        self._ticks = 0
 
     def now(self) -> float:
         """Seconds since the cell was made."""
-        return self._now
+        return self._ticks * TICK
 
     def advance(self, seconds: float) -> None:
-        """Let ``seconds`` pass."""
-        if seconds < 0.0:
+        """Let ``seconds`` pass (rounded to the nearest tick)."""
+        if not seconds >= 0.0:
             raise ValueError(f"time only runs forward, got {seconds} s")
-        self._now += float(seconds)
+        self._ticks += round(seconds / TICK)
