@@ -58,8 +58,13 @@ def test_check_env_passes_without_warnings():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         check_env(env.unwrapped)
-    unexpected = [str(w.message) for w in caught if not str(w.message).startswith(
-        tuple(f"\x1b[33mWARN: {a}" for a in ALLOWED_WARNINGS) + ALLOWED_WARNINGS)]
+    unexpected = [
+        str(w.message)
+        for w in caught
+        if not str(w.message).startswith(
+            tuple(f"\x1b[33mWARN: {a}" for a in ALLOWED_WARNINGS) + ALLOWED_WARNINGS
+        )
+    ]
     env.close()
     assert unexpected == []
 
@@ -77,7 +82,7 @@ def test_make_reset_and_step_emit_no_passive_checker_warnings():
 def test_every_registered_twin_makes_and_grasps(env_id):
     env = gym.make(env_id, objects=3).unwrapped
     obs, _ = env.reset(seed=0)
-    obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    obs, reward, terminated, truncated, _info = env.step(env.action_space.sample())
     env.close()
     assert obs in env.observation_space
     assert type(reward) is float
@@ -99,7 +104,8 @@ def test_same_seed_gives_identical_rollouts_in_separate_processes():
         subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=root)
         for _ in range(2)
     ]
-    digests = [p.communicate(timeout=600)[0].strip() for p in runs]
+    # pybullet prints "argv[0]=" on stdout when it connects; the digest is the last line.
+    digests = [p.communicate(timeout=600)[0].strip().splitlines()[-1] for p in runs]
     assert digests[0] == digests[1]
     assert digests[0] == rollout_digest(11, 100)
 
@@ -119,7 +125,7 @@ def test_seeded_reset_rebuilds_the_same_bin_after_grasps(env):
 
 
 def test_unseeded_reset_keeps_the_bin_as_it_is(env):
-    obs, _ = env.reset(seed=4)
+    _obs, _ = env.reset(seed=4)
     after_step, *_ = env.step(env.action_space.sample())
     kept, _ = env.reset()
     np.testing.assert_array_equal(after_step["height"], kept["height"])
@@ -151,7 +157,7 @@ BAD_ACTIONS = [
     (np.array(["a", "b", "c", "d"]), r"expected a numeric action of shape \(4,\)"),
     (np.array([np.nan, 0, 0, 0.05], dtype=np.float32), r"^x must be a finite number of m, got nan"),
     (np.array([0, np.inf, 0, 0.05], dtype=np.float32), r"^y must be a finite number of m, got inf"),
-    (np.array([0.5, 0, 0, 0.05], dtype=np.float32), r"^x must be in \[-0\.\d+, 0\.\d+\] m, got 0\.5"),
+    (np.array([0.5, 0, 0, 0.05], dtype=np.float32), r"^x must be in \[-0\.\d+, 0\.\d+\] m"),
     (np.array([0, 0, 2.0, 0.05], dtype=np.float32), r"^a must be in \[-1\.5708, 1\.5708\] rad"),
     (np.array([0, 0, 0, 0.2], dtype=np.float32), r"^d must be in \[0\.0000, 0\.1100\] m, got 0\.2"),
     (np.array([0, 0, 0, -0.01], dtype=np.float32), r"^d must be in \[0\.0000, 0\.1100\] m"),
