@@ -167,8 +167,8 @@ class TwinCell:
         c = self.world.client
         centre = np.mean([b.pose.position for b in self.layout.bins], axis=0)
         view = c.computeViewMatrix(
-            (centre + np.array([0.75, 0.55, 0.75])).tolist(),
-            (centre + np.array([-0.15, 0.0, 0.1])).tolist(),
+            (centre + np.array([0.95, -1.05, 0.75])).tolist(),
+            (centre + np.array([-0.25, 0.0, 0.3])).tolist(),
             [0.0, 0.0, 1.0],
         )
         projection = c.computeProjectionMatrixFOV(55.0, width / height, 0.05, 5.0)
