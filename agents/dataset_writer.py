@@ -94,7 +94,10 @@ class _WriterLock:
 
     def __init__(self, path: Path) -> None:
         self.path = path.with_name(path.name + ".lock")
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise DatasetError(f"{path}: cannot create the writer lock {self.path}: {exc}") from exc
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -319,7 +322,15 @@ class GraspDatasetWriter:
             except OSError as exc:
                 text = str(exc)
                 if _CRASHED in text and attempt == 0:
-                    dropped = _rebuild(path)
+                    try:
+                        dropped = _rebuild(path)
+                    except DatasetError:
+                        raise
+                    except Exception as err:
+                        raise DatasetError(
+                            f"{path}: its last writer died, and copying its committed records"
+                            f" into a fresh file failed (the file is left as it was): {err}"
+                        ) from err
                     continue
                 if _LOCKED in text:
                     raise DatasetLocked(
