@@ -41,7 +41,7 @@ class RobotSpec:
 
     Attributes:
         urdf: the arm's URDF, relative to pybullet_data.
-        flange_link: index of the last link (A7).
+        flange_link: index of the last link (A7), whose frame the IK places.
         flange_offset: from the A7 link frame to the flange face along its z, metres.
         adapter: from the flange face to the gripper's palm (adapter plate), metres.
         mount_yaw: the gripper's rotation about the flange axis, rad; with pi, a tool yaw
@@ -110,16 +110,17 @@ class TwinRobot:
         palm_top = gripper.spec.palm_size[2] / 2.0
         self._tcp_in_palm = Pose(np.array([0.0, 0.0, tcp]), np.eye(3))
         self._palm_in_tcp = self._tcp_in_palm.inverse()
-        reach = spec.flange_offset + spec.adapter + palm_top + tcp
-        self._tcp_in_flange = Pose(np.array([0.0, 0.0, reach]), rot_z(spec.mount_yaw))
-        self._flange_in_tcp = self._tcp_in_flange.inverse()
+        tool = np.array([0.0, 0.0, spec.adapter + palm_top + tcp])
+        self._tcp_in_flange = Pose(tool, rot_z(spec.mount_yaw))
+        flange_in_a7 = Pose(np.array([0.0, 0.0, spec.flange_offset]), np.eye(3))
+        self._a7_in_tcp = (flange_in_a7 @ self._tcp_in_flange).inverse()
         self._q = np.array(spec.rest)
         self._mount = -1
         self._lower = self._upper = np.zeros(0)
 
     @property
     def tool(self) -> Pose:
-        """The TCP in the flange frame (the tool frame a real controller is given)."""
+        """The TCP in the flange frame, at the flange face (the tool frame a controller gets)."""
         return self._tcp_in_flange
 
     @property
@@ -166,7 +167,7 @@ class TwinRobot:
     def move_linear(self, target: Pose) -> None:
         """Move the TCP along a straight line to ``target``; raises UnreachablePose first."""
         q = self._solve(target)
-        duration = self.timing.linear(float(np.linalg.norm(target.position - self._here())))
+        duration = self.timing.linear(float(np.linalg.norm(target.position - self.pose().position)))
         self._travel(target, duration)
         self._q = q
         self._set_arm(q)
@@ -191,9 +192,6 @@ class TwinRobot:
         self._set_arm(q)
         self.clock.advance(self.timing.command_latency + self.timing.approach(travelled))
         return ApproachResult(contact=contact, pose=reached)
-
-    def _here(self) -> np.ndarray:
-        return self.pose().position
 
     def _travel(self, target: Pose, duration: float) -> None:
         """Carry out a commanded motion: teleport what is free, simulate the rest."""
@@ -289,8 +287,8 @@ class TwinRobot:
             raise UnreachablePose(f"expected a finite TCP pose, got position {tcp.position}")
         c = self.world.client
         arm = self.world.id(ARM)
-        flange = tcp @ self._flange_in_tcp
-        position, orientation = to_bullet(flange)
+        a7 = tcp @ self._a7_in_tcp
+        position, orientation = to_bullet(a7)
         spec = self.spec
         error = (np.inf, np.inf)
         limits = {
@@ -321,8 +319,8 @@ class TwinRobot:
                 link = c.getLinkState(arm, spec.flange_link, computeForwardKinematics=True)
                 reached = Pose(np.array(link[4]), _matrix(c.getMatrixFromQuaternion(link[5])))
                 error = (
-                    float(np.linalg.norm(reached.position - flange.position)),
-                    rotation_angle(reached, flange),
+                    float(np.linalg.norm(reached.position - a7.position)),
+                    rotation_angle(reached, a7),
                 )
                 if error[0] < spec.ik_tolerance and error[1] < spec.ik_angle_tolerance:
                     self._set_arm(self._q)

@@ -85,11 +85,6 @@ class World:
             raise RuntimeError("the simulation is closed")
         return self._client
 
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` ran."""
-        return self._client is None
-
     def reset(self) -> None:
         """Empty the simulation and apply the deterministic settings again."""
         c = self.client
@@ -165,14 +160,6 @@ class World:
             return self._bodies[name]
         except KeyError:
             raise KeyError(f"no body named {name!r}; known: {sorted(self._bodies)}") from None
-
-    def name_of(self, body: int) -> str | None:
-        """The name of a pybullet body id, or None when it has none."""
-        return self._names.get(body)
-
-    def names(self, prefix: str = "") -> list[str]:
-        """Names starting with ``prefix``, in the order the bodies were added."""
-        return [n for n in self._bodies if n.startswith(prefix)]
 
     def pose(self, name: str) -> Pose:
         """The base pose of a body (its base inertial frame) in the world frame."""
