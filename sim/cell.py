@@ -48,6 +48,7 @@ class TwinCell:
         camera: the depth camera (:class:`sim.camera.TwinCamera`).
         layout: the bins and photo height.
         config: the twin's configuration.
+        world: the simulation (for tests, benchmarks and the device emulators).
     """
 
     def __init__(self, config: TwinConfig | None = None, rng: np.random.Generator | None = None):

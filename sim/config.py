@@ -48,7 +48,7 @@ class TwinConfig:
     objects: int = 20
     artefacts: bool = True
     layout: CellLayout = CellLayout()
-    aoi_margin: float = 0.03
+    aoi_margin: float = 0.01
     render_size: tuple[int, int] = (480, 360)
     physics: PhysicsSettings = field(default_factory=PhysicsSettings)
     gripper: GripperSpec = field(default_factory=GripperSpec)

@@ -33,7 +33,9 @@ class PhysicsSettings:
         timestep: physics step, s. 1/240 s keeps the 15 mm cylinders from tunnelling at the
             speeds of a drop from the spawn height.
         solver_iterations: constraint solver iterations per step for everything but
-            grasping; resting piles of parts need few.
+            grasping. Fewer leave contact forces unconverged, so guarded approaches push
+            into the pile before they stop: with 20 and 30 iterations random grasps succeeded
+            12 % and 7 % of the time, with 50 and 80 both 4 %.
         contact_erp: contact error reduction (penetration recovery per step) outside grasps.
         grasp_solver_iterations: solver iterations while the fingers squeeze or carry a part
             (bullet3's grasping advice: more iterations for stable grasps; a 7 g cylinder
@@ -48,7 +50,7 @@ class PhysicsSettings:
     """
 
     timestep: float = 1.0 / 240.0
-    solver_iterations: int = 30
+    solver_iterations: int = 50
     contact_erp: float = 0.2
     grasp_solver_iterations: int = 100
     grasp_contact_erp: float = 0.8
