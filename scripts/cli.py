@@ -10,7 +10,13 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("scripts.evaluate", "scripts.bench", "scripts.train", "scripts.dataset_cmd")
+COMMANDS = (
+    "scripts.evaluate",
+    "scripts.bench",
+    "scripts.train",
+    "scripts.dataset_cmd",
+    "scripts.learn",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,223 @@
+"""The learning loop's whole configuration, one frozen dataclass read from one YAML file.
+
+:func:`load_config` parses the YAML with :func:`grasp_env.config.from_dict`, so an unknown key
+anywhere is a :class:`~grasp_env.errors.ConfigError` naming it. The resolved config (every
+default filled in) is what the run directory's ``config.yaml`` and the dataset's ``config``
+attribute hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import yaml
+
+from agents.training import TrainConfig
+from grasp_env.config import EnvConfig, from_dict, to_dict
+from grasp_env.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    """The selection mix of the attempts before ``until`` (paper III-D).
+
+    Weights are relative; they are normalised per phase. The attempts after the last phase's
+    ``until`` use the last phase.
+
+    Attributes:
+        until: this phase covers attempts up to this index (exclusive).
+        random: weight of uniformly random grasps.
+        probabilistic: weight of grasps sampled in proportion to their value.
+        uncertain: weight of the grasp whose value is nearest 0.5.
+        maximum: weight of maximum(N) grasps.
+        maximum_n: the N of maximum(N).
+    """
+
+    until: int
+    random: float = 0.0
+    probabilistic: float = 0.0
+    uncertain: float = 0.0
+    maximum: float = 0.0
+    maximum_n: int = 5
+
+    def __post_init__(self) -> None:
+        weights = (self.random, self.probabilistic, self.uncertain, self.maximum)
+        if any(w < 0 for w in weights) or sum(weights) <= 0:
+            raise ConfigError(
+                f"phase until {self.until}: expected weights >= 0 with a positive sum"
+            )
+        if self.maximum_n < 1:
+            raise ConfigError(f"phase until {self.until}: maximum_n must be >= 1")
+
+
+DEFAULT_PHASES = (
+    PhaseConfig(until=2000, random=0.15, probabilistic=0.65, uncertain=0.10, maximum=0.10),
+    PhaseConfig(until=3500, random=0.10, probabilistic=0.40, uncertain=0.10, maximum=0.40),
+    PhaseConfig(until=10**9, random=0.05, probabilistic=0.20, uncertain=0.05, maximum=0.70),
+)
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    """The trainer process: retraining while the actor collects.
+
+    Attributes:
+        train: the training settings of one round; ``train.epochs`` epochs per round, each
+            round continuing from the last round's weights.
+        min_attempts: the first round waits for this many committed attempts.
+        min_new_attempts: a later round waits for this many new attempts since the last.
+        weighted_from: weighted retraining (paper III-E) from this attempt count on; 0: only
+            when the plateau rule fires.
+        plateau_rounds: the plateau rule: weighted retraining starts once the test loss has
+            not improved on its best by ``plateau_min_delta`` for this many rounds in a row
+            (0 switches the rule off).
+        plateau_min_delta: the improvement of the test loss that counts, absolute.
+        keep_checkpoints: how many of the newest versioned checkpoints to keep.
+        poll_seconds: sleep between looks at the dataset while waiting for data.
+        max_rounds: an upper bound on the rounds of one trainer process.
+    """
+
+    train: TrainConfig = TrainConfig(epochs=3, learning_rate=5e-4, lr_decay=0.9)
+    min_attempts: int = 100
+    min_new_attempts: int = 25
+    weighted_from: int = 0
+    plateau_rounds: int = 8
+    plateau_min_delta: float = 0.002
+    keep_checkpoints: int = 3
+    poll_seconds: float = 0.5
+    max_rounds: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.min_attempts < 2 or self.min_new_attempts < 1 or self.keep_checkpoints < 1:
+            raise ConfigError(
+                "expected min_attempts >= 2, min_new_attempts >= 1 and keep_checkpoints >= 1,"
+                f" got {self.min_attempts}, {self.min_new_attempts}, {self.keep_checkpoints}"
+            )
+        if self.train.epochs < 1:
+            raise ConfigError(f"expected train.epochs >= 1 per round, got {self.train.epochs}")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """The learning curve: bin clearing (paper Table I) with the application rule.
+
+    Attributes:
+        at: attempt counts at which the newest model is evaluated.
+        n: objects to grasp per run.
+        m: objects in the bin at the start of a run.
+        runs: runs per curve point.
+        final_runs: runs of the final evaluation (report.json).
+        seed: run k of every evaluation resets with seed + k.
+        max_attempts: attempt budget per run (None: 3 n + 5).
+    """
+
+    at: tuple[int, ...] = (500, 1000, 2000, 3000, 4000, 5000)
+    n: int = 10
+    m: int = 20
+    runs: int = 3
+    final_runs: int = 20
+    seed: int = 100_000
+    max_attempts: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.n < 1 or self.m < self.n or self.runs < 1 or self.final_runs < 0:
+            raise ConfigError(
+                f"expected 1 <= n <= m, runs >= 1, final_runs >= 0; got n={self.n}, m={self.m},"
+                f" runs={self.runs}, final_runs={self.final_runs}"
+            )
+
+
+@dataclass(frozen=True)
+class LearnConfig:
+    """One self-supervised learning run.
+
+    Attributes:
+        name: the run's name (its directory under the runs folder); default the YAML's stem.
+        seed: every random choice derives from (seed, attempt index).
+        target_attempts: the run ends when the dataset holds this many attempts.
+        random_attempts: the first attempts are uniformly random (paper: 1000).
+        env_id: the environment to learn in.
+        objects: objects in the learning bin.
+        object_set: the twin's object set.
+        rebuild_every: the scene is rebuilt (from a seed derived from the attempt index)
+            every this many attempts, and always when a run resumes.
+        env: the environment's config; ``mode`` must be "train" (the lower clamping force).
+        phases: the selection schedule after the random attempts.
+        trainer: the trainer process.
+        evaluation: the learning curve and the final evaluation.
+        inference_precision: "float32" or "bfloat16" for the actor's scoring.
+        log_every: TensorBoard charts every this many attempts.
+        wait_for_model: after the random attempts, wait at most this many seconds for the
+            first model (random grasps are taken meanwhile only if it does not come).
+    """
+
+    name: str = ""
+    seed: int = 0
+    target_attempts: int = 5000
+    random_attempts: int = 1000
+    env_id: str = "SimBinGrasp-v0"
+    objects: int = 20
+    object_set: str = "cylinders"
+    rebuild_every: int = 500
+    env: EnvConfig = EnvConfig(mode="train")
+    phases: tuple[PhaseConfig, ...] = DEFAULT_PHASES
+    trainer: TrainerConfig = TrainerConfig()
+    evaluation: EvalConfig = EvalConfig()
+    inference_precision: str = "float32"
+    log_every: int = 10
+    wait_for_model: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.env.mode != "train":
+            raise ConfigError(f"env.mode: the loop learns in mode 'train', got {self.env.mode!r}")
+        if self.target_attempts < 1 or self.random_attempts < 0 or self.rebuild_every < 1:
+            raise ConfigError(
+                "expected target_attempts >= 1, random_attempts >= 0, rebuild_every >= 1; got"
+                f" {self.target_attempts}, {self.random_attempts}, {self.rebuild_every}"
+            )
+        if not self.phases:
+            raise ConfigError("phases: expected at least one phase")
+        ends = [p.until for p in self.phases]
+        if ends != sorted(ends):
+            raise ConfigError(f"phases: expected ascending 'until', got {ends}")
+        if self.log_every < 1 or self.wait_for_model < 0:
+            raise ConfigError("expected log_every >= 1 and wait_for_model >= 0")
+
+
+def config_from_mapping(data: dict | None, name: str = "", where: str = "config") -> LearnConfig:
+    """A :class:`LearnConfig` from parsed YAML; ``name`` fills an empty ``name``."""
+    data = dict(data or {})
+    config = from_dict(LearnConfig, data, where)
+    if not config.name:
+        config = replace(config, name=name or "learn")
+    return config
+
+
+def load_config(path: str | Path) -> LearnConfig:
+    """Read the YAML at ``path``; unknown keys raise ConfigError naming them."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"expected a learn config file, got missing {path}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return config_from_mapping(data, path.stem, str(path))
+
+
+def config_to_dict(config: LearnConfig) -> dict:
+    """The resolved config as plain data (YAML, JSON, HDF5 attribute)."""
+    return to_dict(config)
+
+
+__all__ = [
+    "DEFAULT_PHASES",
+    "EvalConfig",
+    "LearnConfig",
+    "PhaseConfig",
+    "TrainerConfig",
+    "config_from_mapping",
+    "config_to_dict",
+    "load_config",
+]

@@ -1,0 +1,141 @@
+"""The learning curve: evaluations of the newest model at configured attempt counts.
+
+Each point is the paper's bin-clearing protocol (Table I: n out of m, env in mode "apply",
+bins never swapping) with the application rule (maximum(1), maximum(5) after a failure), run
+by :func:`agents.evaluation.evaluate` on an environment of its own. Points are appended to
+``curve.jsonl`` one JSON line each, flushed and fsynced; a line cut short by a crash is
+ignored when reading, so a resumed run redoes only the points it has no line for.
+:func:`plot_curve` draws the PNG (matplotlib, the ``plot`` extra) and :func:`curve_table`
+the markdown table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agents.evaluation import EvaluationResult, evaluate
+from agents.learning.config import LearnConfig
+from agents.learning.schedule import STREAM_EVAL, attempt_rng
+from agents.model import ValueModel
+from grasp_env.errors import ConfigError
+
+
+def make_eval_env(config: LearnConfig) -> gym.Env:
+    """The evaluation environment: m objects, application force, no bin swaps."""
+    env_config = dataclasses.replace(config.env, mode="apply", swap_after_failures=10**9)
+    kwargs: dict[str, Any] = {"config": env_config, "objects": config.evaluation.m}
+    if config.object_set:
+        kwargs["object_set"] = config.object_set
+    return gym.make(config.env_id, **kwargs)
+
+
+def evaluate_model(
+    env: gym.Env, model: ValueModel | None, config: LearnConfig, runs: int, point: int
+) -> EvaluationResult:
+    """Bin clearing with ``model`` and the application rule (random grasps without a model)."""
+    from agents.fcn_agent import FCNAgent
+    from agents.random_agent import RandomAgent
+    from agents.selection import ApplicationRule
+
+    grid = config.env.grid
+    rng = attempt_rng(config.seed, point, STREAM_EVAL)
+    agent = (
+        RandomAgent(grid, rng) if model is None else FCNAgent(model, ApplicationRule(), grid, rng)
+    )
+    ev = config.evaluation
+    return evaluate(env, agent, ev.n, ev.m, runs, ev.seed, ev.max_attempts)
+
+
+def read_curve(path: Path) -> list[dict[str, Any]]:
+    """The points in ``curve.jsonl`` (a cut-off last line is skipped), by attempts."""
+    points = []
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    for line in lines:
+        try:
+            points.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return sorted(points, key=lambda p: p["attempts"])
+
+
+def append_point(path: Path, point: dict[str, Any]) -> None:
+    """Append one point as a JSON line; fsynced before returning."""
+    with open(path, "a") as f:
+        if f.tell() > 0:
+            f.write("\n")  # a crash's partial line stays alone on its line
+        f.write(json.dumps(point))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def attempts_to_reach(points: list[dict[str, Any]], rate: float) -> int | None:
+    """The first curve point's attempt count whose grasp rate is >= ``rate``, or None."""
+    for p in points:
+        if p["grasp_rate"] >= rate:
+            return int(p["attempts"])
+    return None
+
+
+def curve_table(points: list[dict[str, Any]]) -> str:
+    """The learning curve as a markdown table."""
+    rows = [
+        "| attempts | model version | grasp rate | stderr | runs | PPH |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in points:
+        rows.append(
+            f"| {p['attempts']} | {p['model_version']} | {100 * p['grasp_rate']:.1f} % |"
+            f" {100 * p['stderr']:.1f} % | {p['runs']} | {p['pph']:.0f} |"
+        )
+    return "\n".join(rows)
+
+
+def plot_curve(points: list[dict[str, Any]], out: Path, title: str = "") -> Path:
+    """Draw grasp rate (with stderr) against attempts to ``out`` (PNG).
+
+    Raises:
+        ConfigError: matplotlib is missing (install the ``plot`` extra).
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ConfigError("plotting needs matplotlib: pip install 'grasp-toolkit[plot]'") from exc
+    x = np.array([p["attempts"] for p in points])
+    y = np.array([100 * p["grasp_rate"] for p in points])
+    e = np.array([100 * p["stderr"] for p in points])
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    ax.errorbar(x, y, yerr=e, marker="o", capsize=3)
+    ax.set_xlabel("grasp attempts in the dataset")
+    ax.set_ylabel("grasp rate, 10 out of 20 [%]" if points else "grasp rate [%]")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "self-supervised learning curve")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+__all__ = [
+    "append_point",
+    "attempts_to_reach",
+    "curve_table",
+    "evaluate_model",
+    "make_eval_env",
+    "plot_curve",
+    "read_curve",
+]

@@ -1,0 +1,173 @@
+"""The run directory of a learning run, and the model-version pointer shared by two processes.
+
+Layout of ``runs/<name>``::
+
+    config.yaml        the resolved LearnConfig (a rerun with another config is refused)
+    grasps.h5          the grasp dataset (its committed count is the attempt counter)
+    checkpoints/       model_00001.pt, ... (versioned, written atomically) and latest.json
+    tb/                TensorBoard events of the actor and the trainer
+    curve.jsonl        one learning-curve point per line, appended and fsynced
+    progress.json      wall time spent so far, updated as the loop goes
+    trainer.pid        the trainer process of the current session
+    final_model.pt     the model of the final evaluation
+    report.json, report.md
+
+:func:`resolve_run_dir` never lets a different run overwrite a directory: rerunning the same
+config resumes it; ``fresh=True`` picks the first free ``<name>_1``, ``<name>_2``, ...
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agents.learning.config import LearnConfig, config_to_dict
+from grasp_env.errors import ConfigError
+
+CONFIG_FILE = "config.yaml"
+DATASET_FILE = "grasps.h5"
+CHECKPOINTS = "checkpoints"
+LATEST = "latest.json"
+CURVE_FILE = "curve.jsonl"
+PROGRESS_FILE = "progress.json"
+TRAINER_PID = "trainer.pid"
+FINAL_MODEL = "final_model.pt"
+REPORT_JSON = "report.json"
+REPORT_MD = "report.md"
+TB_DIR = "tb"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def resolve_run_dir(root: str | Path, config: LearnConfig, fresh: bool = False) -> Path:
+    """The directory of this run under ``root``, created, with ``config.yaml`` written.
+
+    Args:
+        root: the runs folder.
+        config: the resolved config; its ``name`` names the directory.
+        fresh: start a new run in the first free ``<name>_<k>`` instead of resuming.
+
+    Raises:
+        ConfigError: ``<name>`` holds a run of another config (and ``fresh`` is False).
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(config_to_dict(config), sort_keys=False)
+    base = root / config.name
+    candidates = [base] if not fresh else [root / f"{config.name}_{k}" for k in range(1, 10_000)]
+    for path in candidates:
+        if fresh and path.exists():
+            continue
+        path.mkdir(exist_ok=True)
+        stored = path / CONFIG_FILE
+        if stored.exists():
+            if yaml.safe_load(stored.read_text()) != yaml.safe_load(text):
+                raise ConfigError(
+                    f"{path} holds a run of another config; rerun with that config to resume"
+                    " it, or pass --fresh to start a new run beside it"
+                )
+        elif any(path.iterdir()):
+            raise ConfigError(f"{path} is not empty and holds no {CONFIG_FILE}; refusing it")
+        else:
+            write_atomic(stored, text)
+        (path / CHECKPOINTS).mkdir(exist_ok=True)
+        (path / TB_DIR).mkdir(exist_ok=True)
+        return path
+    raise ConfigError(f"expected a free run directory for {config.name!r} under {root}")
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The newest model's pointer, ``checkpoints/latest.json``.
+
+    Attributes:
+        version: 1, 2, ... (0: no model yet).
+        path: the checkpoint file name inside ``checkpoints/``.
+        attempts: committed attempts when its training round started.
+        state: the trainer's own resumable state (weighted retraining on, plateau counters).
+    """
+
+    version: int = 0
+    path: str = ""
+    attempts: int = 0
+    state: dict[str, Any] | None = None
+
+
+def read_latest(run_dir: Path) -> Latest:
+    """The pointer, or version 0 when there is none yet."""
+    path = run_dir / CHECKPOINTS / LATEST
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return Latest()
+    return Latest(int(data["version"]), str(data["path"]), int(data["attempts"]), data["state"])
+
+
+def write_latest(run_dir: Path, latest: Latest) -> None:
+    """Point at a new version (atomically)."""
+    data = {
+        "version": latest.version,
+        "path": latest.path,
+        "attempts": latest.attempts,
+        "state": latest.state or {},
+    }
+    write_atomic(run_dir / CHECKPOINTS / LATEST, json.dumps(data))
+
+
+def checkpoint_name(version: int) -> str:
+    """The file name of model ``version``."""
+    return f"model_{version:05d}.pt"
+
+
+def read_progress(run_dir: Path) -> dict[str, Any]:
+    """``progress.json`` (wall seconds so far), or an empty dict."""
+    try:
+        return json.loads((run_dir / PROGRESS_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def write_progress(run_dir: Path, data: dict[str, Any]) -> None:
+    """Replace ``progress.json`` atomically."""
+    write_atomic(run_dir / PROGRESS_FILE, json.dumps(data))
+
+
+__all__ = [
+    "CHECKPOINTS",
+    "CONFIG_FILE",
+    "CURVE_FILE",
+    "DATASET_FILE",
+    "FINAL_MODEL",
+    "LATEST",
+    "PROGRESS_FILE",
+    "REPORT_JSON",
+    "REPORT_MD",
+    "TB_DIR",
+    "TRAINER_PID",
+    "Latest",
+    "checkpoint_name",
+    "read_latest",
+    "read_progress",
+    "resolve_run_dir",
+    "write_atomic",
+    "write_latest",
+    "write_progress",
+]

@@ -1,0 +1,82 @@
+"""``grasp learn --config configs/learn.yaml``: the self-supervised learning loop.
+
+The actor grasps in the twin (mode "train"), records every attempt in the run's dataset and
+acts on the newest model, which a trainer process retrains in parallel; learning-curve
+evaluations run at the configured attempt counts; the run ends with a final evaluation and
+``report.json`` / ``report.md``. The run directory is ``--runs``/<config name>: rerunning the
+same command resumes it (after a crash or SIGKILL too), ``--fresh`` starts ``<name>_1``,
+``<name>_2``, ... beside it. ``grasp learn --plot RUN`` draws ``RUN/learning_curve.png`` and
+prints the curve as a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from grasp_env.errors import GraspError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``grasp learn``."""
+    p = subparsers.add_parser(
+        "learn",
+        help="self-supervised learning loop: collect, retrain, evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--config", help="the learn YAML file, e.g. configs/learn.yaml")
+    p.add_argument("--runs", default="runs", help="folder of run directories (default runs)")
+    p.add_argument("--fresh", action="store_true", help="start a new run beside an old one")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--plot", metavar="RUN", help="draw RUN's learning curve and print its table")
+    p.add_argument("--out", help="the PNG to write with --plot (default RUN/learning_curve.png)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Learn, or plot a run's curve; exit status."""
+    try:
+        if args.plot:
+            return _plot(Path(args.plot), args.out)
+        if not args.config:
+            print("grasp learn: expected --config FILE (or --plot RUN)", file=sys.stderr)
+            return 2
+        return _learn(args)
+    except GraspError as exc:
+        print(f"grasp learn: {exc}", file=sys.stderr)
+        return 1
+
+
+def _learn(args: argparse.Namespace) -> int:
+    from agents.learning import load_config, resolve_run_dir, run_learning
+
+    config = load_config(args.config)
+    run_dir = resolve_run_dir(args.runs, config, fresh=args.fresh)
+    print(f"run directory: {run_dir}", flush=True)
+    report = run_learning(config, run_dir, progress=not args.quiet)
+    final = report.get("final_evaluation") or {}
+    if final:
+        print(
+            f"final: {100 * final['grasp_rate']:.1f} % +- {100 * final['stderr']:.1f} %"
+            f" over {final['runs']} runs of {final['n']} out of {final['m']};"
+            f" report {run_dir / 'report.md'}",
+            flush=True,
+        )
+    return 0
+
+
+def _plot(run_dir: Path, out: str | None) -> int:
+    from agents.learning.curve import curve_table, plot_curve, read_curve
+    from agents.learning.rundir import CURVE_FILE
+
+    points = read_curve(run_dir / CURVE_FILE)
+    if not points:
+        print(f"grasp learn: no learning-curve points in {run_dir / CURVE_FILE}", file=sys.stderr)
+        return 1
+    path = plot_curve(points, Path(out) if out else run_dir / "learning_curve.png", run_dir.name)
+    print(curve_table(points))
+    print(json.dumps({"png": str(path)}))
+    return 0
