@@ -14,14 +14,17 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from agents.heuristic import HeuristicAgent
 from grasp_env.hardware.iiwa_protocol import abc_from_rotation
 from grasp_env.real_env import RealBinGraspEnv
 from sim.emulators.harness import EmulatedDevices
 
 sim_cell = pytest.importorskip("sim.cell")
 
+# Gymnasium recommends actions in [-1, 1]; ours are metric (SI), so that one is allowed; any
+# other warning fails the test.
 pytestmark = [
-    pytest.mark.slow,
+    pytest.mark.filterwarnings("error"),
     pytest.mark.filterwarnings("ignore:.*symmetric and normalized"),
 ]
 
@@ -29,7 +32,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def twin_env():
     twin = sim_cell.TwinCell()
-    tool = twin.robot._tcp_in_flange  # the twin's TCP in its flange frame
+    tool = twin.robot.tool  # the twin's TCP in its flange frame
     camera = twin.camera
 
     def render(pose, shape):
@@ -50,33 +53,20 @@ def twin_env():
         twin.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="info['cycle_time'] = clock() - start differs in the last bit between two episodes"
-    " at different absolute clock values; SimBinGraspEnv fails check_env the same way",
-)
 def test_twin_behind_emulators_passes_check_env(twin_env):
     check_env(twin_env, skip_render_check=True)
 
 
 def test_twin_behind_emulators_files_an_object(twin_env):
-    """Random grasps on object pixels file a part within a few scenes (a few % succeed)."""
-    geometry = twin_env.config.image
+    """The heuristic agent, through the wire protocols, files a part within a few grasps."""
+    agent = HeuristicAgent(twin_env.config.image, np.random.default_rng(0))
+    obs, _ = twin_env.reset(seed=0)
     filed = []
-    for seed in range(6):
-        obs, _ = twin_env.reset(seed=seed)
-        rng = np.random.default_rng(seed)
-        for _ in range(12):
-            candidates = np.argwhere(obs["height"] > 0.01)
-            if len(candidates) == 0:
-                break
-            row, col = candidates[rng.integers(len(candidates))]
-            x, y = geometry.pixel_to_task(row, col)
-            action = np.array([x, y, rng.uniform(-1.5, 1.5), 0.06], dtype=np.float32)
-            obs, reward, _, _, info = twin_env.step(action)
-            if reward:
-                filed.append(info["grasped_object"])
-                break
-        if filed:
+    for _ in range(8):
+        obs, reward, _, _, info = twin_env.step(agent.act(obs))
+        agent.observe(reward)
+        if reward:
+            filed.append(info["grasped_object"])
             break
-    assert filed, "no object filed in 6 scenes of 12 random grasps"
+    assert filed, "no object filed in 8 heuristic grasps through the emulators"
+    assert filed[0] is not None
