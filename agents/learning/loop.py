@@ -321,9 +321,10 @@ def _curve_point(
     runs = runs if runs is not None else config.evaluation.runs
     result = evaluate_model(eval_env, watch.model, config, runs, point)
     entry = {
-        "attempts": point,
-        "model_version": watch.version,
         **result.as_dict(),
+        "eval_attempts": result.attempts,
+        "attempts": point,  # the dataset size: the learning curve's x
+        "model_version": watch.version,
         "seconds": time.monotonic() - start,
     }
     append_point(curve_path, entry)

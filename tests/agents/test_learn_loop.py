@@ -1,0 +1,84 @@
+"""A short learning loop end to end: actor, trainer process, curve, report, TensorBoard."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from agents.dataset import GraspDataset
+from agents.learning import load_config, resolve_run_dir, run_learning
+from agents.learning.rundir import read_latest
+from scripts.cli import main as grasp
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location(
+    "learn_helpers", Path(__file__).with_name("learn_helpers.py")
+)
+helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(helpers)
+alive, write_config = helpers.alive, helpers.write_config
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("learn")
+    config = load_config(write_config(folder))
+    run_dir = resolve_run_dir(folder / "runs", config)
+    report = run_learning(config, run_dir, progress=False)
+    assert report["finished"]
+    return run_dir
+
+
+def test_dataset_grows_to_the_target(finished_run: Path) -> None:
+    with GraspDataset(finished_run / "grasps.h5") as ds:
+        assert len(ds) == 70
+        methods = ds.column("method")
+        assert set(methods[:25]) == {"random"}
+        assert json.loads(json.dumps(ds.config))["target_attempts"] == 70
+
+
+def test_model_version_increases(finished_run: Path) -> None:
+    assert read_latest(finished_run).version >= 2
+    assert (finished_run / "final_model.pt").is_file()
+
+
+def test_trainer_is_gone_after_the_run(finished_run: Path) -> None:
+    pid = int((finished_run / "trainer.pid").read_text())
+    assert not alive(pid)
+
+
+def test_tensorboard_tags_appear(finished_run: Path) -> None:
+    tags = set()
+    for events in (finished_run / "tb").glob("events.*"):
+        acc = EventAccumulator(str(events))
+        acc.Reload()
+        tags |= set(acc.Tags()["scalars"])
+    expected = {
+        "charts/grasp_rate_last100",
+        "charts/model_version",
+        "charts/selection_random",
+        "charts/selection_probabilistic",
+        "losses/train",
+        "test/loss",
+        "eval/grasp_rate",
+    }
+    assert expected <= tags
+
+
+def test_curve_and_report(finished_run: Path) -> None:
+    report = json.loads((finished_run / "report.json").read_text())
+    assert [p["attempts"] for p in report["curve"]] == [35, 70]
+    assert report["final_evaluation"]["attempts"] >= 2
+    assert "Learning curve" in (finished_run / "report.md").read_text()
+
+
+def test_plot_writes_png_and_table(finished_run: Path, capsys: pytest.CaptureFixture) -> None:
+    pytest.importorskip("matplotlib")
+    out = finished_run / "curve.png"
+    assert grasp(["learn", "--plot", str(finished_run), "--out", str(out)]) == 0
+    assert out.stat().st_size > 1000
+    assert "| attempts |" in capsys.readouterr().out
