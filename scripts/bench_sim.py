@@ -7,7 +7,8 @@ Figures:
     * attempts_per_s: grasp attempts per second of wall time in that loop, camera on, one
       process (so one core); also the median and slowest attempt in milliseconds.
     * heuristic: the geometric heuristic's ``--n`` out of ``--objects`` grasp rate.
-    * soak: ``--soak`` attempts of a random/heuristic mix without rebuilding: non-finite
+    * soak: ``--soak`` attempts without rebuilding, every tenth by the heuristic (so parts
+      get filed and the bins swap) and the rest uniformly random: non-finite
       observations, objects that left the bins, the slowest attempt in wall time and in
       simulated seconds.
 """
@@ -87,7 +88,7 @@ def soak(env: gym.Env, attempts: int, seed: int, quiet: bool) -> dict:
     obs, _ = env.reset(seed=seed)
     non_finite, lost, slowest, slowest_sim, successes = 0, 0, 0.0, 0.0, 0
     for k in tqdm(range(attempts), desc="soak", disable=quiet):
-        action = agent.act(obs) if k % 2 else env.action_space.sample()
+        action = agent.act(obs) if k % 10 == 0 else env.action_space.sample()
         t = time.perf_counter()
         obs, reward, _, _, info = env.step(action)
         slowest = max(slowest, time.perf_counter() - t)
