@@ -320,8 +320,11 @@ class RealBinGraspEnv(BinGraspEnv):
     ``info`` never names the grasped object (the real cell cannot tell).
 
     Arguments:
-        config: a :class:`RealCellConfig`, a YAML path, a packaged config name, or None for
-            ``configs/cell_real.yaml``.
+        cell_config: a :class:`RealCellConfig`, a YAML path, a packaged config name, or None
+            for ``configs/cell_real.yaml``.
+        config: an :class:`grasp_env.config.EnvConfig` that replaces the cell config's
+            ``env`` section (as ``SimBinGraspEnv(config=...)`` does; ``grasp evaluate`` uses it
+            for application mode without bin swaps).
         render_mode: None or "rgb_array" (a top view of the last point cloud).
         nxlib: the ``nxlib`` module or a stand-in (the emulated cell passes the fake).
         env_id: the id recorded with data.
@@ -337,17 +340,20 @@ class RealBinGraspEnv(BinGraspEnv):
 
     def __init__(
         self,
-        config: RealCellConfig | str | Path | None = None,
+        cell_config: RealCellConfig | str | Path | None = None,
+        config: EnvConfig | None = None,
         render_mode: str | None = None,
         nxlib: Any = None,
         env_id: str = "RealBinGrasp-v0",
         clock: Callable[[], float] = time.monotonic,
         scene: Any = None,
     ) -> None:
-        cell_config = config if isinstance(config, RealCellConfig) else load_cell_config(config)
+        if not isinstance(cell_config, RealCellConfig):
+            cell_config = load_cell_config(cell_config)
         cell = RealCell(cell_config, nxlib=nxlib, clock=clock, scene=scene)
+        env_config = config if config is not None else cell_config.env
         try:
-            super().__init__(cell, cell_config.env, render_mode=render_mode, env_id=env_id)
+            super().__init__(cell, env_config, render_mode=render_mode, env_id=env_id)
         except BaseException:
             cell.close()
             raise

@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="run k is reset with seed + k")
     p.add_argument("--env", default="SimBinGrasp-v0", help="environment id")
     p.add_argument("--object-set", help="object set of a twin environment")
+    p.add_argument("--cell-config", help="cell YAML of RealBinGrasp-v0 (default: the packaged one)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -55,13 +56,21 @@ def resolve_model(model: str) -> str:
     return model
 
 
-def make_env(env_id: str, m: int, object_set: str | None) -> gym.Env:
-    """The environment for evaluation: application force, no bin swaps during a run."""
+def make_env(
+    env_id: str, m: int, object_set: str | None = None, cell_config: str | None = None
+) -> gym.Env:
+    """The environment for evaluation: application force, no bin swaps during a run.
+
+    A twin gets ``m`` objects of ``object_set``; a real cell gets ``cell_config`` and must
+    hold m objects in its grasp bin.
+    """
     kwargs: dict[str, Any] = {"config": EnvConfig(mode="apply", swap_after_failures=10**9)}
     if env_id in grasp_env.ENV_IDS:
         kwargs["objects"] = m
         if object_set is not None:
             kwargs["object_set"] = object_set
+    if cell_config is not None:
+        kwargs["cell_config"] = cell_config
     return gym.make(env_id, **kwargs)
 
 
@@ -77,7 +86,7 @@ def format_result(agent: str, env_id: str, result: EvaluationResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print."""
-    env = make_env(args.env, args.m, args.object_set)
+    env = make_env(args.env, args.m, args.object_set, args.cell_config)
     grid = env.unwrapped.config.grid
     agent = registry.make(args.agent, grid, np.random.default_rng(args.seed), **agent_options(args))
 

@@ -115,7 +115,7 @@ def test_passes_gymnasium_check_env(devices):
 
 
 def test_registered_and_made_by_id(devices):
-    env = gym.make("RealBinGrasp-v0", config=fast(devices.config()), nxlib=devices.nxlib)
+    env = gym.make("RealBinGrasp-v0", cell_config=fast(devices.config()), nxlib=devices.nxlib)
     try:
         env.reset(seed=0)
         _, reward, *_ = env.step(np.array([0.0, 0.0, 0.3, 0.06], dtype=np.float32))
