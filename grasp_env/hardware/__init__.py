@@ -10,6 +10,8 @@ Modules:
     faults: the driver exception types and the per-driver flight recorder.
     link: the TCP connection where every wait has a deadline.
     driver_state: the drivers' life cycle (disconnected, idle, active, faulted, closed).
+    driver_base: the life-cycle members the drivers share (state, fault, close, ``with``;
+        connect and reconnect for the TCP ones).
     workspace: the arm's guard (workspace box, tilt, speed, force and joint limits).
     wsg50_protocol: the WSG 50 binary packet format, CRC, stream parser and status codes.
     wsg50: the WSG 50 TCP driver (a :class:`grasp_env.cell.Gripper`).

@@ -36,8 +36,9 @@ import numpy as np
 
 from grasp_env.errors import ConfigError, DependencyNotInstalled
 from grasp_env.geometry import Pose
-from grasp_env.hardware.driver_state import DriverState, StateMachine
-from grasp_env.hardware.faults import DeviceFault, DeviceTimeout, FaultLatched, FlightRecorder
+from grasp_env.hardware.driver_base import Driver
+from grasp_env.hardware.driver_state import DriverState
+from grasp_env.hardware.faults import DeviceFault, DeviceTimeout
 from grasp_env.hardware.iiwa_protocol import rotation_from_abc
 from grasp_env.hardware.link import Deadline
 
@@ -156,8 +157,11 @@ class EnsensoConfig:
         return Pose(np.array([x, y, z], dtype=float), rotation_from_abc(a, b, c))
 
 
-class EnsensoCamera:
+class EnsensoCamera(Driver):
     """An Ensenso camera on the robot's flange; :meth:`capture` gives base-frame points.
+
+    The life cycle (``state_name``, ``fault``, ``close()``, ``with``) comes from
+    :class:`~grasp_env.hardware.driver_base.Driver`; ``with`` opens the camera.
 
     Args:
         config: serial, link name, optional hand-eye override, deadlines.
@@ -178,14 +182,7 @@ class EnsensoCamera:
         self.config = config
         self.flange_pose = flange_pose
         self.nx = nxlib if nxlib is not None else load_nxlib()
-        self.device = f"Ensenso {config.serial}"
-        self.recorder = FlightRecorder()
-        self.machine = StateMachine(self.device, log)
-
-    @property
-    def fault(self) -> str | None:
-        """The latched fault, if any."""
-        return self.machine.fault
+        super().__init__(f"Ensenso {config.serial}", log)
 
     def open(self) -> None:
         """Initialise NxLib, open the camera and point its link at the flange link."""
@@ -204,12 +201,7 @@ class EnsensoCamera:
 
     def capture(self) -> np.ndarray:
         """Points seen now: float64 (N, 3), metres, base frame, no NaN rows."""
-        if self.machine.fault is not None:
-            raise FaultLatched(
-                self.device,
-                f"refusing capture: fault not acknowledged ({self.machine.fault})",
-                self.recorder.entries(),
-            )
+        self._check_latch("capture")
         if self.machine.state is not DriverState.IDLE:
             raise DeviceFault(self.device, "capture before open()", self.recorder.entries())
         if self.flange_pose is not None:
@@ -239,13 +231,15 @@ class EnsensoCamera:
 
     def acknowledge_fault(self) -> None:
         """Clear a latched fault (after a person checked the camera)."""
-        self.machine.clear()
-        self.machine.to(DriverState.IDLE, "fault acknowledged")
+        self._acknowledged()
 
-    def close(self) -> None:
-        """Close the camera and NxLib (best effort); calling it twice is harmless."""
-        if self.machine.state is DriverState.CLOSED:
-            return
+    # --- internals ----------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self.open()
+
+    def _shut_down(self) -> None:
+        """Close the camera and NxLib; a failure is logged, the driver closes anyway."""
         try:
             if self.machine.state is not DriverState.DISCONNECTED:
                 self._run(CMD_CLOSE, {ITM_CAMERAS: self.config.serial}, self.config.open_timeout)
@@ -254,17 +248,6 @@ class EnsensoCamera:
                 self._call("finalize", finalize)
         except DeviceFault as exc:
             log.warning("%s: close: %s", self.device, exc)
-        finally:
-            self.machine.to(DriverState.CLOSED, "closed")
-
-    def __enter__(self) -> EnsensoCamera:
-        self.open()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # --- internals ----------------------------------------------------------------------
 
     def _call(self, what: str, fn: Callable, *args: Any) -> Any:
         try:

@@ -36,17 +36,15 @@ from grasp_env.cell import ApproachResult
 from grasp_env.errors import ConfigError, UnreachablePose
 from grasp_env.geometry import Pose
 from grasp_env.hardware import iiwa_protocol as kst
-from grasp_env.hardware.driver_state import DriverState, StateMachine
+from grasp_env.hardware.driver_base import TcpDriver
+from grasp_env.hardware.driver_state import DriverState
 from grasp_env.hardware.faults import (
-    DeviceDisconnected,
     DeviceFault,
     DeviceProtocolError,
     DeviceTimeout,
     DriverError,
-    FaultLatched,
-    FlightRecorder,
 )
-from grasp_env.hardware.link import Deadline, TcpLink
+from grasp_env.hardware.link import Deadline
 from grasp_env.hardware.workspace import MotionGuard, MotionLimits
 
 log = logging.getLogger(__name__)
@@ -126,88 +124,41 @@ class IiwaConfig:
         return Pose(np.array([x, y, z], dtype=float), kst.rotation_from_abc(a, b, c))
 
 
-class Iiwa:
+class Iiwa(TcpDriver):
     """A KUKA LBR iiwa behind a KST server.
+
+    The life cycle (``state_name``, ``fault``, ``connected``, ``reconnect()``, ``close()``,
+    ``with``) comes from :class:`~grasp_env.hardware.driver_base.TcpDriver`. ``close()``
+    sends ``end``, which ends KST's server app, as does a client leaving: an operator must
+    restart the app before :meth:`reconnect`.
 
     Args:
         config: address, tool, guard limits, speeds and deadlines.
     """
 
+    goodbye = (kst.END + "\n").encode("ascii")
+    ack_hint = "; call acknowledge_fault() once the robot is checked"
+
     def __init__(self, config: IiwaConfig | None = None) -> None:
         self.config = config = config or IiwaConfig()
-        self.device = f"KUKA iiwa (KST) at {config.host}:{config.port}"
-        self.recorder = FlightRecorder()
-        self.machine = StateMachine(self.device, log)
+        super().__init__(f"KUKA iiwa (KST) at {config.host}:{config.port}", config, log)
         self.guard = MotionGuard(config.limits, self.device)
         self._tool = config.tool_pose
         self._tool_inv = self._tool.inverse()
-        self._link = TcpLink(
-            self.device,
-            config.host,
-            config.port,
-            self.recorder,
-            config.connect_timeout,
-            config.connect_attempts,
-        )
         self._buf = bytearray()
         self._io = threading.Lock()
 
     # --- life cycle ---------------------------------------------------------------------
 
-    @property
-    def state_name(self) -> DriverState:
-        """Where the driver is in its life cycle."""
-        return self.machine.state
-
-    @property
-    def fault(self) -> str | None:
-        """The latched fault, if any."""
-        return self.machine.fault
-
-    @property
-    def connected(self) -> bool:
-        """Whether the connection is up (as far as this side knows)."""
-        return self._link.is_open
-
     def connect(self) -> None:
         """Connect and read the pose (proves the server answers); never moves."""
-        if self.machine.state is DriverState.CLOSED:
-            raise DeviceDisconnected(self.device, "the driver is closed")
-        self._link.open()
-        self._buf.clear()
-        self.machine.to(
-            DriverState.FAULTED if self.machine.fault else DriverState.IDLE, "connected"
-        )
+        self._open_link()
         self.flange_pose()
-
-    def reconnect(self) -> None:
-        """Open a fresh connection and re-read the pose; a latched fault stays latched.
-
-        KST's server app ends when its client leaves: an operator must restart it first.
-        """
-        self._link.close()
-        self.connect()
 
     def acknowledge_fault(self) -> None:
         """Clear the latched fault, for a person who has checked the robot; reads the pose."""
         self.flange_pose()
-        self.machine.clear()
-        self.machine.to(DriverState.IDLE, "fault acknowledged")
-
-    def close(self) -> None:
-        """Send ``end`` (ends the server app, best effort) and close; harmless twice."""
-        if self.machine.state is DriverState.CLOSED:
-            return
-        self._link.send_best_effort((kst.END + "\n").encode("ascii"))
-        self._link.close()
-        self.machine.to(DriverState.CLOSED, "closed")
-
-    def __enter__(self) -> Iiwa:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._acknowledged()
 
     # --- Robot interface ------------------------------------------------------------------
 
@@ -331,15 +282,6 @@ class Iiwa:
         angle = math.acos(float(np.clip((np.trace(turn) - 1.0) / 2.0, -1.0, 1.0)))
         return distance / speed + angle / ROTATION_SPEED
 
-    def _check_latch(self, what: str) -> None:
-        if self.machine.fault is not None:
-            raise FaultLatched(
-                self.device,
-                f"refusing {what}: fault not acknowledged ({self.machine.fault});"
-                " call acknowledge_fault() once the robot is checked",
-                self.recorder.entries(),
-            )
-
     def _motion(
         self,
         prelude: list[str],
@@ -428,6 +370,9 @@ class Iiwa:
                 )
             self._buf += self._link.receive(deadline, repr(line))
         raise DeviceProtocolError(self.device, f"no complete reply line to {line!r}")
+
+    def _reset_input(self) -> None:
+        self._buf.clear()
 
     def _fail(self, exc: DriverError) -> DriverError:
         """Latch the fault; after a timeout or a garbled reply also drop the connection."""

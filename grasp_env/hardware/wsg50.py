@@ -26,17 +26,16 @@ from dataclasses import dataclass
 
 from grasp_env.cell import GripperState
 from grasp_env.errors import ConfigError
-from grasp_env.hardware.driver_state import DriverState, StateMachine
+from grasp_env.hardware.driver_base import TcpDriver
+from grasp_env.hardware.driver_state import DriverState
 from grasp_env.hardware.faults import (
     DeviceDisconnected,
     DeviceFault,
     DeviceProtocolError,
     DeviceTimeout,
     DriverError,
-    FaultLatched,
-    FlightRecorder,
 )
-from grasp_env.hardware.link import Deadline, TcpLink
+from grasp_env.hardware.link import Deadline
 from grasp_env.hardware.wsg50_protocol import (
     ACK_PAYLOAD,
     FAULT_FLAGS,
@@ -108,8 +107,12 @@ class WSG50Config:
             raise ConfigError("WSG50Config.motion_margin and part_width must be >= 0")
 
 
-class WSG50:
+class WSG50(TcpDriver):
     """A WSG 50 gripper on a TCP connection.
+
+    The life cycle (``state_name``, ``fault``, ``connected``, ``reconnect()``, ``close()``,
+    ``with``) comes from :class:`~grasp_env.hardware.driver_base.TcpDriver`; ``close()``
+    announces the disconnect (DISCONNECT 0x07) first.
 
     Args:
         config: address, deadlines and speeds.
@@ -117,54 +120,25 @@ class WSG50:
     Use :meth:`connect` (or ``with WSG50(cfg) as gripper:``) before commanding it.
     """
 
+    goodbye = encode_packet(Command.DISCONNECT)
+    ack_hint = "; call acknowledge_fault() once the cell is checked"
+
     def __init__(self, config: WSG50Config = WSG50Config()) -> None:
         self.config = config
-        self.device = f"WSG 50 at {config.host}:{config.port}"
-        self.recorder = FlightRecorder()
-        self.machine = StateMachine(self.device, log)
+        super().__init__(f"WSG 50 at {config.host}:{config.port}", config, log)
         self.limits = SystemLimits()
         self.updates: dict[int, Packet] = {}
-        self._link = TcpLink(
-            self.device,
-            config.host,
-            config.port,
-            self.recorder,
-            config.connect_timeout,
-            config.connect_attempts,
-        )
         self._parser = PacketParser(MAX_REPLY_PAYLOAD)
         self._io = threading.Lock()
 
     # --- life cycle ---------------------------------------------------------------------
-
-    @property
-    def state_name(self) -> DriverState:
-        """Where the driver is in its life cycle."""
-        return self.machine.state
-
-    @property
-    def fault(self) -> str | None:
-        """The latched fault, if any."""
-        return self.machine.fault
-
-    @property
-    def connected(self) -> bool:
-        """Whether the connection is up (as far as this side knows)."""
-        return self._link.is_open
 
     def connect(self) -> None:
         """Connect, read the gripper's limits and state; never moves unless configured to.
 
         A fault the gripper reports (e.g. FAST_STOP) is latched, not acknowledged.
         """
-        if self.machine.state is DriverState.CLOSED:
-            raise DeviceDisconnected(self.device, "the driver is closed")
-        self._link.open()
-        self._parser.flush()
-        self._parser.take_discarded()
-        self.machine.to(
-            DriverState.FAULTED if self.machine.fault else DriverState.IDLE, "connected"
-        )
+        self._open_link()
         self.limits = SystemLimits.decode(self._request(Command.GET_SYSTEM_LIMITS).data)
         if self.config.expected_serial is not None:
             serial = struct.unpack_from("<I", self._request(Command.GET_SYSTEM_INFO).data, 4)[0]
@@ -183,26 +157,6 @@ class WSG50:
         if self.config.home_on_connect:
             self.home()
 
-    def reconnect(self) -> None:
-        """Open a fresh connection and re-read the state; a latched fault stays latched."""
-        self._link.close()
-        self.connect()
-
-    def close(self) -> None:
-        """Announce the disconnect (best effort) and close; calling it twice is harmless."""
-        if self.machine.state is DriverState.CLOSED:
-            return
-        self._link.send_best_effort(encode_packet(Command.DISCONNECT))
-        self._link.close()
-        self.machine.to(DriverState.CLOSED, "closed")
-
-    def __enter__(self) -> WSG50:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # --- Gripper interface ----------------------------------------------------------------
 
     def move(self, width: float) -> None:
@@ -215,7 +169,7 @@ class WSG50:
 
         No part found is an outcome (``holding=False``), not an error.
         """
-        self._check_latch(Command.GRASP)
+        self._check_latch(command_name(Command.GRASP))
         self.set_force_limit(force)
         speed = self._speed_mm(self.config.grasp_speed)
         payload = grasp_payload(self._width_mm(self.config.part_width), speed)
@@ -276,8 +230,7 @@ class WSG50:
                 f"still faulted after acknowledge: {flag_names(flags & FAULT_FLAGS)}",
                 self.recorder.entries(),
             )
-        self.machine.clear()
-        self.machine.to(DriverState.IDLE, "fault acknowledged")
+        self._acknowledged()
 
     def set_force_limit(self, force: float) -> None:
         """SET GRASPING FORCE LIMIT (0x32), ``force`` N clamped to the gripper's range."""
@@ -376,7 +329,7 @@ class WSG50:
 
         The deadline is the full stroke at ``speed_mm`` plus the configured margin.
         """
-        self._check_latch(command)
+        self._check_latch(command_name(command))
         seconds = self.limits.stroke / max(speed_mm, 1e-3) + self.config.motion_margin
         self.machine.to(DriverState.ACTIVE, command_name(command))
         try:
@@ -386,15 +339,6 @@ class WSG50:
         finally:
             if self.machine.state is DriverState.ACTIVE:
                 self.machine.to(DriverState.IDLE, f"{command_name(command)} done")
-
-    def _check_latch(self, command: int) -> None:
-        if self.machine.fault is not None:
-            raise FaultLatched(
-                self.device,
-                f"refusing {command_name(command)}: fault not acknowledged"
-                f" ({self.machine.fault}); call acknowledge_fault() once the cell is checked",
-                self.recorder.entries(),
-            )
 
     def _urgent(self, command: Command) -> None:
         raw = encode_packet(command)
@@ -495,6 +439,10 @@ class WSG50:
         except (DriverError, struct.error):
             return ""
         return f"system flags: {flag_names(flags)}"
+
+    def _reset_input(self) -> None:
+        self._parser.flush()
+        self._parser.take_discarded()
 
     def _latch_and_close(self) -> None:
         self._link.close()

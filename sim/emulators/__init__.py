@@ -4,6 +4,7 @@
   its finger motions carried out by any :class:`grasp_env.cell.Gripper` backend.
 * :mod:`sim.emulators.kst_server`: the KST ``MatlabToolboxServer`` line protocol of a KUKA
   iiwa, its motions carried out by any :class:`grasp_env.cell.Robot` backend.
+* :mod:`sim.emulators.loopback`: the servers' shared life cycle (listen, serve, stop).
 * :mod:`sim.emulators.fake_nxlib`: the used subset of the Ensenso ``nxlib`` Python API, its
   point map drawn by a pluggable renderer.
 

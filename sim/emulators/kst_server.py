@@ -34,6 +34,7 @@ import numpy as np
 from grasp_env.cell import Robot
 from grasp_env.geometry import Pose
 from grasp_env.hardware import iiwa_protocol as kst
+from sim.emulators.loopback import LoopbackServer
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,8 @@ log = logging.getLogger(__name__)
 REACHED_TOLERANCE_MM = 0.2
 
 
-class KSTEmulator:
-    """A KST server on loopback.
+class KSTEmulator(LoopbackServer):
+    """A KST server on loopback (listening, serving and stopping: :class:`LoopbackServer`).
 
     Args:
         backend: the arm that carries out motions, in TCP poses.
@@ -68,13 +69,8 @@ class KSTEmulator:
         self.tool = tool or Pose.identity()
         self.torque_bias = tuple(float(t) for t in torque_bias)
         self.levers = tuple(float(v) for v in levers)
-        self._host, self._port = host, port
+        super().__init__(host, port, "kst-emulator", threading.Lock())
         self._backend_lock = backend_lock or threading.Lock()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._listener: socket.socket | None = None
-        self._conn: socket.socket | None = None
-        self._thread: threading.Thread | None = None
         # server state (MatlabToolboxServer's static fields)
         self.motion_frame = Pose.identity()  # TFtrans: motion frame in the flange
         self.rel_velocity = 0.0
@@ -82,45 +78,11 @@ class KSTEmulator:
         self.cartesian_target = (0.0,) * 6
         # observation and fault injection
         self.received: list[str] = []
-        self.connections = 0
         self.contact_forces: list[float] = []
         self._silence: dict[str, str] = {}
         self._drop: set[str] = set()
         self._garble: set[str] = set()
         self._collide = False
-
-    # --- life cycle ---------------------------------------------------------------------
-
-    @property
-    def address(self) -> tuple[str, int]:
-        """(host, port) the emulator listens on."""
-        if self._listener is None:
-            raise RuntimeError("the emulator is not started")
-        host, port = self._listener.getsockname()[:2]
-        return host, port
-
-    def start(self) -> KSTEmulator:
-        """Listen and serve in a background thread; returns self."""
-        self._listener = socket.create_server((self._host, self._port))
-        self._listener.settimeout(0.05)
-        self._thread = threading.Thread(target=self._serve, name="kst-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Stop serving, close every socket and join the thread."""
-        self._stopping.set()
-        if self._listener is not None:
-            self._listener.close()
-        self._close_conn()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def __enter__(self) -> KSTEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- fault injection ----------------------------------------------------------------
 
@@ -162,53 +124,15 @@ class KSTEmulator:
 
     # --- serving ------------------------------------------------------------------------
 
-    def _serve(self) -> None:
-        # a service loop: it ends when stop() sets the event or closes the listener
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._listener.accept()  # type: ignore[union-attr]
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            conn.settimeout(0.05)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self._lock:
-                self._conn = conn
-                self.connections += 1
-            self._handle(conn)
-
-    def _handle(self, conn: socket.socket) -> None:
-        buf = bytearray()
-        while not self._stopping.is_set() and self._conn is conn:
-            try:
-                data = conn.recv(4096)
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            if not data:
-                break
-            buf += data
-            for _ in range(buf.count(b"\n")):
-                end = buf.find(b"\n")
-                line = buf[:end].decode("ascii", "replace").strip()
-                del buf[: end + 1]
-                self._dispatch(line)
-                if self._conn is not conn:
-                    break
-        self._close_conn(conn)
-
-    def _close_conn(self, only: socket.socket | None = None) -> None:
-        with self._lock:
-            conn = self._conn
-            if conn is None or (only is not None and conn is not only):
+    def _consume(self, buf: bytearray, conn: socket.socket) -> None:
+        """Answer each complete line in ``buf``; stop when one closed the connection."""
+        for _ in range(buf.count(b"\n")):
+            end = buf.find(b"\n")
+            line = buf[:end].decode("ascii", "replace").strip()
+            del buf[: end + 1]
+            self._dispatch(line)
+            if self._conn is not conn:
                 return
-            self._conn = None
-        with contextlib.suppress(OSError):
-            conn.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            conn.close()
 
     def _send(self, line: str, request: str) -> None:
         if self._take(self._garble, request):

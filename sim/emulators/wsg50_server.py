@@ -25,7 +25,7 @@ import logging
 import socket
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from grasp_env.cell import Gripper
 from grasp_env.hardware.wsg50_protocol import (
@@ -43,6 +43,7 @@ from grasp_env.hardware.wsg50_protocol import (
     crc16,
     encode_response,
 )
+from sim.emulators.loopback import LoopbackServer
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ def _f32(value: float) -> bytes:
     return struct.pack("<f", value)
 
 
-class WSG50Emulator:
-    """A WSG 50 command server on loopback.
+class WSG50Emulator(LoopbackServer):
+    """A WSG 50 command server on loopback (listening, serving, stopping: :class:`LoopbackServer`).
 
     Args:
         backend: the gripper that carries out motions (SI units).
@@ -103,15 +104,11 @@ class WSG50Emulator:
         self.fast_stop_on_disconnect = fast_stop_on_disconnect
         self.part_tolerance_mm = part_tolerance_mm
         self.serial = serial
-        self._host, self._port = host, port
+        # re-entrant: _motion_request holds it while it calls _reply, which takes it again
+        super().__init__(host, port, "wsg50-emulator", threading.RLock())
         self._backend_lock = backend_lock or threading.Lock()
-        self._lock = threading.RLock()
         self._send_lock = threading.Lock()
-        self._stopping = threading.Event()
         self._abort = threading.Event()
-        self._listener: socket.socket | None = None
-        self._conn: socket.socket | None = None
-        self._thread: threading.Thread | None = None
         self._motion: threading.Thread | None = None
         self._motion_command: int | None = None
         self._streams: dict[int, threading.Event] = {}
@@ -125,7 +122,6 @@ class WSG50Emulator:
         self.speed = 0.0
         # observation and fault injection
         self.received: list[Packet] = []
-        self.connections = 0
         self._silence: dict[int, str] = {}
         self._drop: set[int] = set()
         self._corrupt: dict[int, int] = {}
@@ -133,40 +129,15 @@ class WSG50Emulator:
 
     # --- life cycle ---------------------------------------------------------------------
 
-    @property
-    def address(self) -> tuple[str, int]:
-        """(host, port) the emulator listens on."""
-        if self._listener is None:
-            raise RuntimeError("the emulator is not started")
-        host, port = self._listener.getsockname()[:2]
-        return host, port
-
-    def start(self) -> WSG50Emulator:
-        """Listen and serve in a background thread; returns self."""
-        self._listener = socket.create_server((self._host, self._port))
-        self._listener.settimeout(0.05)
-        self._thread = threading.Thread(target=self._serve, name="wsg50-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 2.0) -> None:
-        """Stop serving, close every socket and join the threads."""
-        self._stopping.set()
+    def _release_waits(self) -> None:
+        """End a running (or stuck) motion and every update stream."""
         self._abort.set()
         for ev in self._streams.values():
             ev.set()
-        if self._listener is not None:
-            self._listener.close()
-        self._close_conn()
-        for t in (self._thread, self._motion):
-            if t is not None and t is not threading.current_thread():
-                t.join(timeout)
 
-    def __enter__(self) -> WSG50Emulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _threads(self) -> Iterable[threading.Thread | None]:
+        """The serving thread and the motion thread."""
+        return (self._thread, self._motion)
 
     # --- fault injection ----------------------------------------------------------------
 
@@ -220,43 +191,16 @@ class WSG50Emulator:
 
     # --- serving ------------------------------------------------------------------------
 
-    def _serve(self) -> None:
-        # a service loop: it ends when stop() sets the event or closes the listener
-        while not self._stopping.is_set():
+    def _consume(self, buf: bytearray, conn: socket.socket) -> None:
+        """Answer each complete request in ``buf``; stop when one closed the connection."""
+        for packet, crc_ok in self._frames(buf):
             try:
-                conn, _ = self._listener.accept()  # type: ignore[union-attr]
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            with self._lock:
-                self._conn = conn
-                self.connections += 1
-            conn.settimeout(0.05)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._handle(conn)
-
-    def _handle(self, conn: socket.socket) -> None:
-        buf = bytearray()
-        while not self._stopping.is_set() and self._conn is conn:
-            try:
-                data = conn.recv(4096)
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            if not data:
-                break
-            buf += data
-            for packet, crc_ok in self._frames(buf):
-                try:
-                    self._dispatch(packet, crc_ok)
-                except Exception as exc:  # keep serving: the gripper reports a failure
-                    log.warning("WSG 50 emulator: 0x%02X failed: %s", packet.command, exc)
-                    self._reply(packet.command, Status.E_CMD_FAILED)
-                if self._conn is not conn:
-                    break
-        self._on_disconnect(conn)
+                self._dispatch(packet, crc_ok)
+            except Exception as exc:  # keep serving: the gripper reports a failure
+                log.warning("WSG 50 emulator: 0x%02X failed: %s", packet.command, exc)
+                self._reply(packet.command, Status.E_CMD_FAILED)
+            if self._conn is not conn:
+                return
 
     def _frames(self, buf: bytearray) -> list[tuple[Packet, bool]]:
         """Cut requests out of ``buf`` the way the gripper does: sync on the preamble."""
@@ -277,7 +221,8 @@ class WSG50Emulator:
             out.append((Packet(frame[3], frame[HEADER_SIZE:-CRC_SIZE]), crc16(frame) == 0))
         return out
 
-    def _on_disconnect(self, conn: socket.socket) -> None:
+    def _disconnected(self, conn: socket.socket) -> None:
+        """End the update streams; fast-stop if configured; close ``conn``."""
         with self._lock:
             if self._conn is conn:
                 self._conn = None
@@ -289,15 +234,6 @@ class WSG50Emulator:
                 self._abort.set()
         with contextlib.suppress(OSError):
             conn.close()
-
-    def _close_conn(self) -> None:
-        with self._lock:
-            conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            with contextlib.suppress(OSError):
-                conn.close()
 
     def _reply(self, command: int, status: int, data: bytes = b"") -> None:
         raw = bytearray(encode_response(command, status, data))
