@@ -14,9 +14,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import grasp_env
 from agents import registry
 from agents.evaluation import EvaluationResult, evaluate
+from grasp_env import factory
 from grasp_env.config import EnvConfig
 
 
@@ -64,14 +64,8 @@ def make_env(
     A twin gets ``m`` objects of ``object_set``; a real cell gets ``cell_config`` and must
     hold m objects in its grasp bin.
     """
-    kwargs: dict[str, Any] = {"config": EnvConfig(mode="apply", swap_after_failures=10**9)}
-    if env_id in grasp_env.ENV_IDS:
-        kwargs["objects"] = m
-        if object_set is not None:
-            kwargs["object_set"] = object_set
-    if cell_config is not None:
-        kwargs["cell_config"] = cell_config
-    return gym.make(env_id, **kwargs)
+    config = EnvConfig(mode="apply", swap_after_failures=10**9)
+    return factory.make_env(env_id, config, m, object_set, cell_config)
 
 
 def format_result(agent: str, env_id: str, result: EvaluationResult) -> str:
