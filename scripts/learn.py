@@ -12,6 +12,7 @@ prints the curve as a markdown table.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -29,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--config", help="the learn YAML file, e.g. configs/learn.yaml")
     p.add_argument("--runs", default="runs", help="folder of run directories (default runs)")
+    p.add_argument("--env", help="environment id, overriding the config's env_id")
+    p.add_argument("--cell-config", help="cell YAML of RealBinGrasp-v0 (default: packaged)")
     p.add_argument("--fresh", action="store_true", help="start a new run beside an old one")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("--plot", metavar="RUN", help="draw RUN's learning curve and print its table")
@@ -54,6 +57,10 @@ def _learn(args: argparse.Namespace) -> int:
     from agents.learning import load_config, resolve_run_dir, run_learning
 
     config = load_config(args.config)
+    if args.env is not None:
+        config = dataclasses.replace(config, env_id=args.env)
+    if args.cell_config is not None:
+        config = dataclasses.replace(config, cell_config=args.cell_config)
     run_dir = resolve_run_dir(args.runs, config, fresh=args.fresh)
     print(f"run directory: {run_dir}", flush=True)
     report = run_learning(config, run_dir, progress=not args.quiet)

@@ -140,6 +140,8 @@ class LearnConfig:
         env_id: the environment to learn in.
         objects: objects in the learning bin.
         object_set: the twin's object set.
+        cell_config: the real cell's YAML when ``env_id`` is "RealBinGrasp-v0" (None for its
+            packaged default); twins ignore it.
         rebuild_every: the scene is rebuilt (from a seed derived from the attempt index)
             every this many attempts, and always when a run resumes.
         env: the environment's config; ``mode`` must be "train" (the lower clamping force).
@@ -159,6 +161,7 @@ class LearnConfig:
     env_id: str = "SimBinGrasp-v0"
     objects: int = 20
     object_set: str = "cylinders"
+    cell_config: str | None = None
     rebuild_every: int = 500
     env: EnvConfig = EnvConfig(mode="train")
     phases: tuple[PhaseConfig, ...] = DEFAULT_PHASES

@@ -25,15 +25,19 @@ from agents.learning.config import LearnConfig
 from agents.learning.schedule import STREAM_EVAL, attempt_rng
 from agents.model import ValueModel
 from grasp_env.errors import ConfigError
+from grasp_env.factory import make_env
 
 
 def make_eval_env(config: LearnConfig) -> gym.Env:
     """The evaluation environment: m objects, application force, no bin swaps."""
     env_config = dataclasses.replace(config.env, mode="apply", swap_after_failures=10**9)
-    kwargs: dict[str, Any] = {"config": env_config, "objects": config.evaluation.m}
-    if config.object_set:
-        kwargs["object_set"] = config.object_set
-    return gym.make(config.env_id, **kwargs)
+    return make_env(
+        config.env_id,
+        env_config,
+        config.evaluation.m,
+        config.object_set or None,
+        config.cell_config,
+    )
 
 
 def evaluate_model(

@@ -60,6 +60,7 @@ from agents.learning.rundir import (
 )
 from agents.learning.schedule import attempt_rng, choose_selection, scene_seed
 from grasp_env.config import to_dict
+from grasp_env.factory import make_env
 
 METHODS = ("random", "probabilistic", "uncertain", "maximum")
 
@@ -171,10 +172,9 @@ def run_learning(
             )
             recent.extend(zip(rewards.tolist(), methods.tolist(), strict=True))
             last_time = float(ds.column("timestamp", slice(count - 1, count))[0])
-    kwargs: dict[str, Any] = {"config": config.env, "objects": config.objects}
-    if config.object_set:
-        kwargs["object_set"] = config.object_set
-    env = gym.make(config.env_id, **kwargs)
+    env = make_env(
+        config.env_id, config.env, config.objects, config.object_set or None, config.cell_config
+    )
     eval_env = None
     writer = SummaryWriter(str(run_dir / TB_DIR), filename_suffix=".actor")
     watch = _ModelWatch(run_dir, config)
