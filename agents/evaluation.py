@@ -8,6 +8,7 @@ the cell's clock (simulated cycle times in the twin, wall time on the real cell)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -16,6 +17,14 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import Agent
+from grasp_env.config import EnvConfig
+
+
+def evaluation_config(base: EnvConfig | None = None) -> EnvConfig:
+    """``base`` as evaluations run it: application force, and no bin swaps during a run."""
+    return dataclasses.replace(
+        base if base is not None else EnvConfig(), mode="apply", swap_after_failures=10**9
+    )
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
-import grasp_env  # noqa: F401  (registers the environments)
 from agents.evaluation import evaluate
 from agents.heuristic import HeuristicAgent
+from grasp_env import factory
 from grasp_env.config import EnvConfig
 from grasp_env.wrappers import DiscreteGraspWrapper
 
@@ -46,11 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def make_env(objects: int, object_set: str, config: EnvConfig = NO_SWAP) -> gym.Env:
+def make_env(objects: int, object_set: str) -> gym.Env:
     """The twin with ``objects`` objects of ``object_set``, unwrapped of Gymnasium's checks."""
-    return gym.make(
-        "SimBinGrasp-v0", objects=objects, object_set=object_set, config=config
-    ).unwrapped
+    return factory.make_env("SimBinGrasp-v0", NO_SWAP, objects, object_set).unwrapped
 
 
 def random_rate(env: gym.Env, attempts: int, seed: int, quiet: bool) -> dict:

@@ -15,9 +15,8 @@ import gymnasium as gym
 import numpy as np
 
 from agents import registry
-from agents.evaluation import EvaluationResult, evaluate
+from agents.evaluation import EvaluationResult, evaluate, evaluation_config
 from grasp_env import factory
-from grasp_env.config import EnvConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,8 +63,7 @@ def make_env(
     A twin gets ``m`` objects of ``object_set``; a real cell gets ``cell_config`` and must
     hold m objects in its grasp bin.
     """
-    config = EnvConfig(mode="apply", swap_after_failures=10**9)
-    return factory.make_env(env_id, config, m, object_set, cell_config)
+    return factory.make_env(env_id, evaluation_config(), m, object_set, cell_config)
 
 
 def format_result(agent: str, env_id: str, result: EvaluationResult) -> str:

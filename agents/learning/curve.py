@@ -11,7 +11,6 @@ the markdown table.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.evaluation import EvaluationResult, evaluate
+from agents.evaluation import EvaluationResult, evaluate, evaluation_config
 from agents.learning.config import LearnConfig
 from agents.learning.schedule import STREAM_EVAL, attempt_rng
 from agents.model import ValueModel
@@ -30,10 +29,9 @@ from grasp_env.factory import make_env
 
 def make_eval_env(config: LearnConfig) -> gym.Env:
     """The evaluation environment: m objects, application force, no bin swaps."""
-    env_config = dataclasses.replace(config.env, mode="apply", swap_after_failures=10**9)
     return make_env(
         config.env_id,
-        env_config,
+        evaluation_config(config.env),
         config.evaluation.m,
         config.object_set or None,
         config.cell_config,
