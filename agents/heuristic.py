@@ -12,6 +12,7 @@ best few, with the generator it was given, so it does not repeat a miss.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -70,14 +71,14 @@ class HeuristicAgent:
     def act(self, observation: Mapping[str, np.ndarray]) -> np.ndarray:
         """The metric action (x, y, a, d) for one observation."""
         height = np.where(observation["valid"] > 0, observation["height"], 0.0).astype(np.float64)
-        grasps = [g for g in (self._grasp_at(height, rc) for rc in self._candidates(height)) if g]
+        wanted = self.config.retry_top if self._failed else 1
+        found = (self._grasp_at(height, rc) for rc in self._candidates(height))
+        grasps = list(itertools.islice((g for g in found if g), wanted))
         if not grasps:
             row, col = np.unravel_index(int(np.argmax(height)), height.shape)
             x, y = (float(v) for v in self.geometry.pixel_to_task(row, col))
             return np.array([x, y, 0.0, self.config.widths[-1]], dtype=np.float32)
-        pick = 0
-        if self._failed:
-            pick = int(self.rng.integers(0, min(self.config.retry_top, len(grasps))))
+        pick = int(self.rng.integers(0, len(grasps))) if self._failed else 0
         return np.array(grasps[pick], dtype=np.float32)
 
     def observe(self, reward: float) -> None:
@@ -90,17 +91,19 @@ class HeuristicAgent:
         border = int(np.ceil(c.wall_margin / g.pixel_size))
         inner = np.full(g.shape, -np.inf)
         inner[border:-border, border:-border] = height[border:-border, border:-border]
-        order = np.argsort(-inner, axis=None, kind="stable")
+        order = np.argsort(-inner, axis=None, kind="stable")[: 20 * c.candidates]
+        order = order[np.isfinite(inner.ravel()[order])]
+        rc = np.column_stack(np.unravel_index(order, g.shape))
         spacing = c.min_spacing / g.pixel_size
+        alive = np.ones(len(rc), dtype=bool)
         chosen: list[tuple[int, int]] = []
-        for flat in order[: 20 * c.candidates]:
-            rc = np.unravel_index(int(flat), g.shape)
-            if not np.isfinite(inner[rc]):
+        for k in range(len(rc)):
+            if not alive[k]:
+                continue
+            chosen.append((int(rc[k, 0]), int(rc[k, 1])))
+            if len(chosen) == c.candidates:
                 break
-            if all(np.hypot(rc[0] - r, rc[1] - q) >= spacing for r, q in chosen):
-                chosen.append((int(rc[0]), int(rc[1])))
-                if len(chosen) == c.candidates:
-                    break
+            alive &= np.hypot(*(rc - rc[k]).T) >= spacing
         return chosen
 
     def _grasp_at(self, height: np.ndarray, rc: tuple[int, int]) -> tuple | None:

@@ -91,7 +91,3 @@ class GraspGrid:
         ca, sa = np.cos(a), np.sin(a)
         x, y = ca * qx - sa * qy, sa * qx + ca * qy
         return np.array([x, y, a, self.widths[k]], dtype=np.float32)
-
-    def flat_to_index(self, flat: int) -> tuple[int, int, int, int]:
-        """A flat index into the (r, i, j, k) array to its 4-tuple."""
-        return tuple(int(v) for v in np.unravel_index(int(flat), self.shape))
