@@ -55,7 +55,7 @@ class GripperSpec:
     """
 
     palm_size: tuple[float, float, float] = (0.146, 0.051, 0.072)
-    finger_size: tuple[float, float, float] = (0.010, 0.020, 0.075)
+    finger_size: tuple[float, float, float] = (0.010, 0.020, 0.105)
     stroke: float = 0.110
     palm_mass: float = 1.0
     finger_mass: float = 0.05
