@@ -17,6 +17,8 @@ import numpy as np
 from grasp_env.errors import InvalidObservation
 from grasp_env.geometry import ImageGeometry
 
+_ARRAYS = ("heights", "valid", "actions", "widths", "rewards")
+
 
 @dataclass(frozen=True)
 class GraspSamples:
@@ -108,6 +110,23 @@ class GraspSamples:
         """The same attempts with per-attempt ``weights`` (None for all ones)."""
         w = None if weights is None else np.asarray(weights, dtype=np.float32)
         return GraspSamples(self.heights, self.valid, self.actions, self.widths, self.rewards, w)
+
+    @classmethod
+    def concatenate(cls, parts: list[GraspSamples]) -> GraspSamples:
+        """The attempts of ``parts`` one after the other; weights must be on all or none."""
+        if not parts:
+            raise InvalidObservation("expected at least one GraspSamples to concatenate, got 0")
+        weighted = [p.weights is not None for p in parts]
+        if any(weighted) and not all(weighted):
+            raise InvalidObservation(
+                "expected weights on all parts or none,"
+                f" got them on {sum(weighted)} of {len(parts)}"
+            )
+        weighted = all(weighted)
+        return cls(
+            *(np.concatenate([getattr(p, k) for p in parts]) for k in _ARRAYS),
+            np.concatenate([p.weights for p in parts]) if weighted else None,
+        )
 
     @classmethod
     def empty(cls, geometry: ImageGeometry) -> GraspSamples:

@@ -1,6 +1,8 @@
-"""``grasp train DATASET``: train the value model on a grasp dataset file.
+"""``grasp train DATASET [DATASET ...]``: train the value model on grasp dataset files.
 
-The dataset's own timestamp-hash split gives the training and test attempts (paper III-F).
+Several datasets train as one, in the order given (paper Fig. 7: a small dataset of a new
+object type combined with the previous one); their grids must agree. Each record keeps its
+dataset's timestamp-hash split into training and test attempts (paper III-F).
 By default the model is trained with w_i = 1 and then retrained with the weighted retraining
 weights (paper III-E; ``--no-retrain`` for one plain training). ``--sizes 1000,2000,...``
 trains once on each prefix of the dataset (in record order) to chart the test figures against
@@ -38,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("dataset", help="the grasp dataset file (.h5)")
+    p.add_argument("dataset", nargs="+", help="grasp dataset files (.h5), trained as one")
     p.add_argument("--runs", default="runs", help="folder of run directories (default runs)")
     p.add_argument("--name", default="train", help="run directory prefix (default train)")
     p.add_argument("--epochs", type=int, default=30)
@@ -108,16 +110,27 @@ def _run(args: argparse.Namespace) -> int:
     from agents.checkpoint import load_checkpoint, save_checkpoint
     from agents.dataset import GraspDataset
     from agents.model import ModelConfig
-    from agents.samples import samples_from_arrays
+    from agents.samples import GraspSamples, samples_from_arrays
     from agents.tb_logging import TrainingLogger
     from agents.training import TrainConfig, train, weighted_retraining
 
-    with GraspDataset(args.dataset) as dataset:
-        grid = grid_for_dataset(dataset)
-        arrays = dataset.read()
-        train_idx, test_idx = dataset.split()
-        dataset_path = str(dataset.path)
-    samples = samples_from_arrays(arrays, grid.widths)
+    parts, train_parts, test_parts, grid = [], [], [], None
+    for path in args.dataset:
+        with GraspDataset(path) as dataset:
+            own = grid_for_dataset(dataset)
+            if grid is not None and own != grid:
+                raise ConfigError(
+                    f"{path}: expected the grid of {args.dataset[0]} ({grid}), got {own}"
+                )
+            grid = own
+            offset = sum(len(p) for p in parts)
+            parts.append(samples_from_arrays(dataset.read(), grid.widths))
+            train_part, test_part = dataset.split()
+            train_parts.append(train_part + offset)
+            test_parts.append(test_part + offset)
+    samples = GraspSamples.concatenate(parts)
+    train_idx, test_idx = np.concatenate(train_parts), np.concatenate(test_parts)
+    dataset_path = ",".join(str(p) for p in args.dataset)
     model_config = ModelConfig()
     if args.init:
         model_config = load_checkpoint(args.init, grid, args.device)[0].config

@@ -152,6 +152,10 @@ class LearnConfig:
         log_every: TensorBoard charts every this many attempts.
         wait_for_model: after the random attempts, wait at most this many seconds for the
             first model (random grasps are taken meanwhile only if it does not come).
+        init_model: start from this checkpoint (a path, or "pretrained" for the packaged
+            model) instead of an untrained network: the actor acts on it from the first
+            attempt and the trainer continues from its weights (paper Fig. 7: adding a small
+            dataset of a new object type).
     """
 
     name: str = ""
@@ -170,6 +174,7 @@ class LearnConfig:
     inference_precision: str = "float32"
     log_every: int = 10
     wait_for_model: float = 120.0
+    init_model: str | None = None
 
     def __post_init__(self) -> None:
         if self.env.mode != "train":
@@ -198,15 +203,48 @@ def config_from_mapping(data: dict | None, name: str = "", where: str = "config"
 
 
 def load_config(path: str | Path) -> LearnConfig:
-    """Read the YAML at ``path``; unknown keys raise ConfigError naming them."""
+    """Read the YAML at ``path``; unknown keys raise ConfigError naming them.
+
+    A file may start from another one: ``base: learn.yaml`` (relative to the file) reads that
+    file first and lays this file's keys over it, mapping by mapping; any other value, a list
+    of phases included, replaces the base's whole. The run is named after ``path``'s stem.
+    """
     path = Path(path)
+    return config_from_mapping(_read_layered(path, ()), path.stem, str(path))
+
+
+def _read_layered(path: Path, seen: tuple[Path, ...]) -> dict:
+    """The mapping of ``path`` with its ``base`` chain merged under it."""
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError as exc:
         raise ConfigError(f"expected a learn config file, got missing {path}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return config_from_mapping(data, path.stem, str(path))
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: base: expected a file name, got {base!r}")
+    base_path = (path.parent / base).resolve()
+    if base_path in seen or base_path == path.resolve():
+        raise ConfigError(f"{path}: base: {base} leads back to itself")
+    return _merged(_read_layered(base_path, (*seen, path.resolve())), data)
+
+
+def _merged(under: dict, over: dict) -> dict:
+    """``over`` laid over ``under``: mappings merge key by key, other values replace."""
+    out = dict(under)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def config_to_dict(config: LearnConfig) -> dict:

@@ -53,9 +53,12 @@ from agents.learning.rundir import (
     REPORT_MD,
     TB_DIR,
     TRAINER_PID,
+    Latest,
+    checkpoint_name,
     read_latest,
     read_progress,
     write_atomic,
+    write_latest,
     write_progress,
 )
 from agents.learning.schedule import attempt_rng, choose_selection, scene_seed
@@ -180,6 +183,8 @@ def run_learning(
     watch = _ModelWatch(run_dir, config)
     scorer: GraspScorer | None = None
     inference = InferenceConfig(precision=config.inference_precision)
+    if config.init_model and read_latest(run_dir).version == 0:
+        _start_from(run_dir, config)
     process, stop = _start_trainer(run_dir, config)
     session_start = time.monotonic()
     wall_before = float(read_progress(run_dir).get("wall_seconds", 0.0))
@@ -274,6 +279,20 @@ def run_learning(
         env.close()
         if eval_env is not None:
             eval_env.close()
+
+
+def _start_from(run_dir: Path, config: LearnConfig) -> None:
+    """Make ``config.init_model`` the run's version 1, so actor and trainer start from it."""
+    from agents.checkpoint import load_checkpoint, save_checkpoint
+    from agents.pretrained import pretrained_path
+
+    source = pretrained_path() if config.init_model == "pretrained" else Path(config.init_model)
+    model, card = load_checkpoint(source, config.env.grid)
+    name = checkpoint_name(1)
+    (run_dir / CHECKPOINTS).mkdir(exist_ok=True)
+    facts = {"init_model": str(source), "source_card": card.get("training", {})}
+    save_checkpoint(run_dir / CHECKPOINTS / name, model, config.env.grid, facts)
+    write_latest(run_dir, Latest(1, name, 0, {}))
 
 
 def _wait_for_model(

@@ -67,15 +67,7 @@ class _Data:
             arrays = self.dataset.read(slice(self.count, n))
             new = samples_from_arrays(arrays, self.widths)
             old = self.samples
-            if old is None:
-                self.samples = new
-            else:
-                self.samples = GraspSamples(
-                    *(
-                        np.concatenate([getattr(old, k), getattr(new, k)])
-                        for k in ("heights", "valid", "actions", "widths", "rewards")
-                    )
-                )
+            self.samples = new if old is None else GraspSamples.concatenate([old, new])
             self.timestamps = np.concatenate([self.timestamps, arrays.timestamps])
             self.count = n
         return self.count

@@ -15,7 +15,7 @@ from grasp_env.errors import ConfigError
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-@pytest.mark.parametrize("name", ["learn.yaml", "learn_smoke.yaml"])
+@pytest.mark.parametrize("name", sorted(p.name for p in CONFIGS.glob("learn*.yaml")))
 def test_shipped_configs_load(name: str) -> None:
     config = load_config(CONFIGS / name)
     assert config.name == Path(name).stem
@@ -34,6 +34,45 @@ def test_unknown_nested_key_is_rejected(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"trainer": {"train": {"epoch": 3}}}))
     with pytest.raises(ConfigError, match="epoch"):
         load_config(path)
+
+
+def test_base_file_is_laid_under_mapping_by_mapping(tmp_path: Path) -> None:
+    (tmp_path / "main.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "target_attempts": 300,
+                "trainer": {"min_attempts": 50, "train": {"epochs": 2}},
+                "phases": [{"until": 100, "random": 1.0}, {"until": 10**9, "maximum": 1.0}],
+            }
+        )
+    )
+    (tmp_path / "variant.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "base": "main.yaml",
+                "trainer": {"train": {"epochs": 4}},
+                "phases": [{"until": 10**9, "random": 1.0}],
+            }
+        )
+    )
+    config = load_config(tmp_path / "variant.yaml")
+    assert config.name == "variant"
+    assert config.target_attempts == 300
+    assert (config.trainer.min_attempts, config.trainer.train.epochs) == (50, 4)
+    assert [p.until for p in config.phases] == [10**9]  # a list replaces the base's whole
+
+
+def test_base_chain_that_loops_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("base: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\n")
+    with pytest.raises(ConfigError, match="leads back to itself"):
+        load_config(tmp_path / "a.yaml")
+
+
+def test_missing_base_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("base: nowhere.yaml\n")
+    with pytest.raises(ConfigError, match=r"nowhere\.yaml"):
+        load_config(tmp_path / "a.yaml")
 
 
 def test_apply_mode_is_refused_for_learning(tmp_path: Path) -> None:

@@ -82,3 +82,25 @@ def test_plot_writes_png_and_table(finished_run: Path, capsys: pytest.CaptureFix
     assert grasp(["learn", "--plot", str(finished_run), "--out", str(out)]) == 0
     assert out.stat().st_size > 1000
     assert "| attempts |" in capsys.readouterr().out
+
+
+def test_run_starts_from_the_init_model(finished_run: Path, tmp_path: Path) -> None:
+    from agents.checkpoint import load_checkpoint
+
+    start = finished_run / "final_model.pt"
+    config = load_config(
+        write_config(
+            tmp_path, name="warm", init_model=str(start), random_attempts=0, target_attempts=12,
+            phases=[{"until": 10**9, "maximum": 1.0}],
+            evaluation={"at": [], "n": 2, "m": 4, "runs": 1, "final_runs": 0},
+        )
+    )  # fmt: skip
+    run_dir = resolve_run_dir(tmp_path / "runs", config)
+    assert run_learning(config, run_dir, progress=False)["finished"]
+    first, card = load_checkpoint(run_dir / "checkpoints" / "model_00001.pt", config.env.grid)
+    given, _ = load_checkpoint(start, config.env.grid)
+    assert card["training"]["init_model"] == str(start)
+    for name, tensor in given.state_dict().items():
+        assert (first.state_dict()[name] == tensor).all(), name
+    with GraspDataset(run_dir / "grasps.h5") as ds:
+        assert set(ds.column("method")) == {"maximum(5)"}  # acted on the model from the first

@@ -12,6 +12,7 @@ from agents.checkpoint import load_checkpoint
 from agents.dataset import GraspDatasetWriter, GraspRecord
 from agents.synthetic import bar_scenes
 from grasp_env.config import EnvConfig
+from grasp_env.grasp_grid import GraspGrid
 from scripts import train as train_cmd
 
 
@@ -21,11 +22,9 @@ def parse(argv):
     return parser.parse_args(argv)
 
 
-@pytest.fixture(scope="module")
-def dataset_file(tmp_path_factory, grid):
-    path = tmp_path_factory.mktemp("data") / "grasps.h5"
+def write_dataset(path, grid, env_config):
     samples = bar_scenes(90, grid, np.random.default_rng(0))
-    with GraspDatasetWriter.open(path, config=EnvConfig(), fsync=False) as writer:
+    with GraspDatasetWriter.open(path, config=env_config, fsync=False) as writer:
         for n in range(len(samples)):
             k = int(samples.widths[n])
             writer.append(
@@ -40,6 +39,11 @@ def dataset_file(tmp_path_factory, grid):
                 )
             )
     return path
+
+
+@pytest.fixture(scope="module")
+def dataset_file(tmp_path_factory, grid):
+    return write_dataset(tmp_path_factory.mktemp("data") / "grasps.h5", grid, EnvConfig())
 
 
 def test_train_writes_a_new_run_directory(dataset_file, tmp_path, grid):
@@ -66,3 +70,21 @@ def test_missing_dataset_fails_with_a_message(tmp_path, capsys):
     args = parse(["train", str(tmp_path / "none.h5"), "--runs", str(tmp_path), "--quiet"])
     assert args.func(args) == 1
     assert "grasp train:" in capsys.readouterr().err
+
+
+def test_several_datasets_train_as_one(dataset_file, tmp_path, grid):
+    args = parse(["train", str(dataset_file), str(dataset_file), "--epochs", "1", "--quiet",
+                  "--no-retrain", "--runs", str(tmp_path)])  # fmt: skip
+    assert args.func(args) == 0
+    (run,) = tmp_path.glob("train-*")
+    resolved = json.loads((run / "config.json").read_text())
+    assert resolved["records"] == 180
+    assert resolved["train_records"] + resolved["test_records"] == 180
+
+
+def test_datasets_of_different_grids_are_refused(dataset_file, tmp_path, grid, capsys):
+    other_config = EnvConfig(grid=GraspGrid(rotations=10))
+    other = write_dataset(tmp_path / "other.h5", grid, other_config)
+    args = parse(["train", str(dataset_file), str(other), "--quiet", "--runs", str(tmp_path)])
+    assert args.func(args) == 1
+    assert "expected the grid of" in capsys.readouterr().err
