@@ -5,8 +5,8 @@ acts on the newest model, which a trainer process retrains in parallel; learning
 evaluations run at the configured attempt counts; the run ends with a final evaluation and
 ``report.json`` / ``report.md``. The run directory is ``--runs``/<config name>: rerunning the
 same command resumes it (after a crash or SIGKILL too), ``--fresh`` starts ``<name>_1``,
-``<name>_2``, ... beside it. ``grasp learn --plot RUN`` draws ``RUN/learning_curve.png`` and
-prints the curve as a markdown table.
+``<name>_2``, ... beside it. ``grasp learn --plot RUN [RUN ...]`` draws the runs' curves in one
+``learning_curve.png`` (in the first RUN, or ``--out``) and prints each as a markdown table.
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cell-config", help="cell YAML of RealBinGrasp-v0 (default: packaged)")
     p.add_argument("--fresh", action="store_true", help="start a new run beside an old one")
     p.add_argument("--quiet", action="store_true", help="no progress line")
-    p.add_argument("--plot", metavar="RUN", help="draw RUN's learning curve and print its table")
+    p.add_argument(
+        "--plot", metavar="RUN", nargs="+", help="draw the runs' learning curves, print tables"
+    )
     p.add_argument("--out", help="the PNG to write with --plot (default RUN/learning_curve.png)")
     p.set_defaults(func=run)
 
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     """Learn, or plot a run's curve; exit status."""
     try:
         if args.plot:
-            return _plot(Path(args.plot), args.out)
+            return _plot([Path(p) for p in args.plot], args.out)
         if not args.config:
             print("grasp learn: expected --config FILE (or --plot RUN)", file=sys.stderr)
             return 2
@@ -75,15 +77,22 @@ def _learn(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plot(run_dir: Path, out: str | None) -> int:
+def _plot(run_dirs: list[Path], out: str | None) -> int:
     from agents.learning.curve import curve_table, plot_curve, read_curve
     from agents.learning.rundir import CURVE_FILE
 
-    points = read_curve(run_dir / CURVE_FILE)
-    if not points:
-        print(f"grasp learn: no learning-curve points in {run_dir / CURVE_FILE}", file=sys.stderr)
-        return 1
-    path = plot_curve(points, Path(out) if out else run_dir / "learning_curve.png", run_dir.name)
-    print(curve_table(points))
+    curves = {}
+    for run_dir in run_dirs:
+        points = read_curve(run_dir / CURVE_FILE)
+        if not points:
+            missing = run_dir / CURVE_FILE
+            print(f"grasp learn: no learning-curve points in {missing}", file=sys.stderr)
+            return 1
+        curves[run_dir.name if run_dir.name not in curves else str(run_dir)] = points
+    target = Path(out) if out else run_dirs[0] / "learning_curve.png"
+    title = run_dirs[0].name if len(run_dirs) == 1 else ""
+    path = plot_curve(curves, target, title)
+    for name, points in curves.items():
+        print(f"{name}\n\n{curve_table(points)}\n" if len(curves) > 1 else curve_table(points))
     print(json.dumps({"png": str(path)}))
     return 0

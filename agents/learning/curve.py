@@ -102,8 +102,8 @@ def curve_table(points: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
-def plot_curve(points: list[dict[str, Any]], out: Path, title: str = "") -> Path:
-    """Draw grasp rate (with stderr) against attempts to ``out`` (PNG).
+def plot_curve(curves: dict[str, list[dict[str, Any]]], out: Path, title: str = "") -> Path:
+    """Draw grasp rate (with stderr) against attempts, one line per labelled run, to ``out``.
 
     Raises:
         ConfigError: matplotlib is missing (install the ``plot`` extra).
@@ -115,15 +115,21 @@ def plot_curve(points: list[dict[str, Any]], out: Path, title: str = "") -> Path
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ConfigError("plotting needs matplotlib: pip install 'grasp-toolkit[plot]'") from exc
-    x = np.array([p["attempts"] for p in points])
-    y = np.array([100 * p["grasp_rate"] for p in points])
-    e = np.array([100 * p["stderr"] for p in points])
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    ax.errorbar(x, y, yerr=e, marker="o", capsize=3)
+    protocols = set()
+    for label, points in curves.items():
+        x = np.array([p["attempts"] for p in points])
+        y = np.array([100 * p["grasp_rate"] for p in points])
+        e = np.array([100 * p["stderr"] for p in points])
+        ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label=label)
+        protocols |= {(p["n"], p["m"]) for p in points}
+    protocol = ", ".join(f"{n} out of {m}" for n, m in sorted(protocols))
     ax.set_xlabel("grasp attempts in the dataset")
-    ax.set_ylabel("grasp rate, 10 out of 20 [%]" if points else "grasp rate [%]")
+    ax.set_ylabel(f"grasp rate, {protocol} [%]" if protocol else "grasp rate [%]")
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
+    if len(curves) > 1:
+        ax.legend(loc="lower right")
     ax.set_title(title or "self-supervised learning curve")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -84,6 +84,17 @@ def test_plot_writes_png_and_table(finished_run: Path, capsys: pytest.CaptureFix
     assert "| attempts |" in capsys.readouterr().out
 
 
+def test_plot_draws_several_runs_in_one_png(
+    finished_run: Path, capsys: pytest.CaptureFixture
+) -> None:
+    pytest.importorskip("matplotlib")
+    out = finished_run / "curves.png"
+    runs = [str(finished_run), str(finished_run)]
+    assert grasp(["learn", "--plot", *runs, "--out", str(out)]) == 0
+    assert out.stat().st_size > 1000
+    assert capsys.readouterr().out.count("| attempts |") == 2
+
+
 def test_run_starts_from_the_init_model(finished_run: Path, tmp_path: Path) -> None:
     from agents.checkpoint import load_checkpoint
 
