@@ -16,8 +16,12 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grasp_env.errors import GraspError
+
+if TYPE_CHECKING:
+    from agents.learning.config import LearnConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--runs", default="runs", help="folder of run directories (default runs)")
     p.add_argument("--env", help="environment id, overriding the config's env_id")
     p.add_argument("--cell-config", help="cell YAML of RealBinGrasp-v0 (default: packaged)")
+    p.add_argument(
+        "--seed", type=int, help="override the config's seed; the run is named <name>_seed<N>"
+    )
     p.add_argument("--fresh", action="store_true", help="start a new run beside an old one")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument(
@@ -55,14 +62,24 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _learn(args: argparse.Namespace) -> int:
-    from agents.learning import load_config, resolve_run_dir, run_learning
+def config_from_args(args: argparse.Namespace) -> LearnConfig:
+    """The config file's LearnConfig with the command line's overrides."""
+    from agents.learning import load_config
 
     config = load_config(args.config)
     if args.env is not None:
         config = dataclasses.replace(config, env_id=args.env)
     if args.cell_config is not None:
         config = dataclasses.replace(config, cell_config=args.cell_config)
+    if args.seed is not None:
+        config = dataclasses.replace(config, seed=args.seed, name=f"{config.name}_seed{args.seed}")
+    return config
+
+
+def _learn(args: argparse.Namespace) -> int:
+    from agents.learning import resolve_run_dir, run_learning
+
+    config = config_from_args(args)
     run_dir = resolve_run_dir(args.runs, config, fresh=args.fresh)
     print(f"run directory: {run_dir}", flush=True)
     report = run_learning(config, run_dir, progress=not args.quiet)

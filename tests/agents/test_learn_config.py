@@ -100,3 +100,16 @@ def test_schedule_is_a_pure_function_of_seed_and_attempt() -> None:
     assert set(names[:5]) == {"random"}
     assert {"probabilistic", "uncertain", "maximum(5)", "random"} <= set(names[5:])
     assert scene_seed(0, 250) == scene_seed(0, 250) != scene_seed(0, 500)
+
+
+def test_seed_on_the_command_line_overrides_the_config_and_names_the_run() -> None:
+    import argparse
+
+    from scripts import learn as learn_cmd
+
+    parser = argparse.ArgumentParser(prog="grasp")
+    learn_cmd.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["learn", "--config", str(CONFIGS / "learn.yaml"), "--seed", "3"])
+    config = learn_cmd.config_from_args(args)
+    assert (config.seed, config.name) == (3, "learn_seed3")
+    assert config.target_attempts == load_config(CONFIGS / "learn.yaml").target_attempts
