@@ -38,6 +38,8 @@ class GripperSpec:
         palm_size: the gripper body's box (x along the closing direction, y, z along the
             fingers), metres; WSG 50 body about 146 x 51 x 72 mm.
         finger_size: one finger's box (thickness along x, width along y, length along z), m.
+            The length must exceed the bin's wall height plus the floor clearance, or the
+            146 mm palm lands on the wall tops in floor-level grasps near a wall.
         stroke: the largest opening, metres (WSG 50: 110 mm).
         palm_mass: kg. finger_mass: kg, each.
         finger_friction: lateral friction coefficient of the finger pads.

@@ -32,6 +32,18 @@ def test_a_lying_cylinder_grasped_across_holds_through_lift_and_carry(scene, for
     assert outcome.width == pytest.approx(0.015, abs=0.0015)
 
 
+@pytest.mark.parametrize(("x", "y", "yaw"), [(0.0, 0.06, 0.0), (-0.06, 0.0, np.pi / 2)])
+def test_a_floor_grasp_closing_towards_a_wall_reaches_the_floor_without_the_palm(
+    scene, x, y, yaw
+):
+    # 40 mm from the wall, closing towards it: the 146 mm palm overhangs the wall top, so
+    # only fingers longer than the wall is high let the fingertips reach the lying part.
+    scene.lying(x, y, yaw)
+    outcome = scene.grasp(x, y, yaw - np.pi / 2, 0.03, PRIMITIVE.floor_clearance)
+    assert outcome.contact is False
+    assert outcome.reward == 1.0
+
+
 @settings(
     max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
