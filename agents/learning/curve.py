@@ -129,7 +129,7 @@ def plot_curve(curves: dict[str, list[dict[str, Any]]], out: Path, title: str = 
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
     if len(curves) > 1:
-        ax.legend(loc="lower right")
+        ax.legend(loc="best", fontsize="small")
     ax.set_title(title or "self-supervised learning curve")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
