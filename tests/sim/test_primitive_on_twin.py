@@ -33,9 +33,7 @@ def test_a_lying_cylinder_grasped_across_holds_through_lift_and_carry(scene, for
 
 
 @pytest.mark.parametrize(("x", "y", "yaw"), [(0.0, 0.06, 0.0), (-0.06, 0.0, np.pi / 2)])
-def test_a_floor_grasp_closing_towards_a_wall_reaches_the_floor_without_the_palm(
-    scene, x, y, yaw
-):
+def test_a_floor_grasp_closing_towards_a_wall_reaches_the_floor_without_the_palm(scene, x, y, yaw):
     # 40 mm from the wall, closing towards it: the 146 mm palm overhangs the wall top, so
     # only fingers longer than the wall is high let the fingertips reach the lying part.
     scene.lying(x, y, yaw)
