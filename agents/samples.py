@@ -116,16 +116,15 @@ class GraspSamples:
         """The attempts of ``parts`` one after the other; weights must be on all or none."""
         if not parts:
             raise InvalidObservation("expected at least one GraspSamples to concatenate, got 0")
-        weighted = [p.weights is not None for p in parts]
-        if any(weighted) and not all(weighted):
+        has_weights = [p.weights is not None for p in parts]
+        if any(has_weights) and not all(has_weights):
             raise InvalidObservation(
                 "expected weights on all parts or none,"
-                f" got them on {sum(weighted)} of {len(parts)}"
+                f" got them on {sum(has_weights)} of {len(parts)}"
             )
-        weighted = all(weighted)
         return cls(
             *(np.concatenate([getattr(p, k) for p in parts]) for k in _ARRAYS),
-            np.concatenate([p.weights for p in parts]) if weighted else None,
+            np.concatenate([p.weights for p in parts]) if all(has_weights) else None,
         )
 
     @classmethod

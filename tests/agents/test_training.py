@@ -126,6 +126,16 @@ def test_bad_arrays_are_refused(bars, grid):
         train(wide, None, grid, FAST, np.random.default_rng(0))
 
 
+def test_concatenated_samples_keep_order_and_refuse_mixed_weights(bars):
+    first, second = bars.subset(np.arange(0, 5)), bars.subset(np.arange(5, 12))
+    both = GraspSamples.concatenate([first, second])
+    assert len(both) == 12
+    assert np.array_equal(both.rewards, bars.rewards[:12])
+    assert both.weights is None
+    with pytest.raises(InvalidObservation, match="weights on all parts or none"):
+        GraspSamples.concatenate([first.with_weights(np.ones(5)), second])
+
+
 def test_samples_from_dataset_arrays_place_off_grid_attempts_by_width(grid):
     class Arrays:
         heights = np.zeros((2, 110, 110), np.float32)
