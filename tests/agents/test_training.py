@@ -127,10 +127,12 @@ def test_bad_arrays_are_refused(bars, grid):
 
 
 def test_concatenated_samples_keep_order_and_refuse_mixed_weights(bars):
-    first, second = bars.subset(np.arange(0, 5)), bars.subset(np.arange(5, 12))
+    samples = bars[0]
+    first, second = samples.subset(np.arange(0, 5)), samples.subset(np.arange(5, 12))
     both = GraspSamples.concatenate([first, second])
     assert len(both) == 12
-    assert np.array_equal(both.rewards, bars.rewards[:12])
+    assert np.array_equal(both.rewards, samples.rewards[:12])
+    assert np.array_equal(both.heights, samples.heights[:12])
     assert both.weights is None
     with pytest.raises(InvalidObservation, match="weights on all parts or none"):
         GraspSamples.concatenate([first.with_weights(np.ones(5)), second])
