@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from agents.model import ModelConfig, ValueModel, build_model
 from grasp_env.grasp_grid import GraspGrid
@@ -53,3 +56,59 @@ def model() -> ValueModel:
 @pytest.fixture(scope="module")
 def small_model() -> ValueModel:
     return randomise_batch_norm(build_model(SMALL, torch.Generator().manual_seed(0)), 1)
+
+
+TINY = {
+    "seed": 3,
+    "target_attempts": 70,
+    "random_attempts": 25,
+    "objects": 12,
+    "object_set": "cylinders",
+    "rebuild_every": 40,
+    "wait_for_model": 20.0,
+    "log_every": 5,
+    "phases": [
+        {"until": 10**9, "random": 0.2, "probabilistic": 0.4, "uncertain": 0.2, "maximum": 0.2}
+    ],
+    "trainer": {
+        "min_attempts": 15,
+        "min_new_attempts": 10,
+        "weighted_from": 45,
+        "plateau_rounds": 0,
+        "poll_seconds": 0.1,
+        "train": {
+            "epochs": 2,
+            "batch_size": 16,
+            "model": {"channels": [4, 4, 4, 8], "dropout": [0.0, 0.0, 0.0, 0.0]},
+        },
+    },
+    "evaluation": {"at": [35], "n": 2, "m": 4, "runs": 1, "final_runs": 1},
+}
+
+
+def _write_config(folder: Path, name: str = "tiny", **changes: object) -> Path:
+    """The tiny config with top-level ``changes``, as ``folder/name.yaml``."""
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({**TINY, **changes}))
+    return path
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.fixture(scope="session")
+def write_config():
+    """Writes the tiny learning-loop config with top-level changes; returns its path."""
+    return _write_config
+
+
+@pytest.fixture(scope="session")
+def alive():
+    """Whether a process id is running (not gone, not a zombie)."""
+    return _alive

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -14,17 +13,9 @@ from agents.learning import load_config, resolve_run_dir, run_learning
 from agents.learning.rundir import read_latest
 from scripts.cli import main as grasp
 
-ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    "learn_helpers", Path(__file__).with_name("learn_helpers.py")
-)
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
-alive, write_config = helpers.alive, helpers.write_config
-
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def finished_run(tmp_path_factory: pytest.TempPathFactory, write_config) -> Path:
     folder = tmp_path_factory.mktemp("learn")
     config = load_config(write_config(folder))
     run_dir = resolve_run_dir(folder / "runs", config)
@@ -46,7 +37,7 @@ def test_model_version_increases(finished_run: Path) -> None:
     assert (finished_run / "final_model.pt").is_file()
 
 
-def test_trainer_is_gone_after_the_run(finished_run: Path) -> None:
+def test_trainer_is_gone_after_the_run(finished_run: Path, alive) -> None:
     pid = int((finished_run / "trainer.pid").read_text())
     assert not alive(pid)
 
@@ -95,7 +86,7 @@ def test_plot_draws_several_runs_in_one_png(
     assert capsys.readouterr().out.count("| attempts |") == 2
 
 
-def test_run_starts_from_the_init_model(finished_run: Path, tmp_path: Path) -> None:
+def test_run_starts_from_the_init_model(finished_run: Path, tmp_path: Path, write_config) -> None:
     from agents.checkpoint import load_checkpoint
 
     start = finished_run / "final_model.pt"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -15,12 +14,6 @@ import numpy as np
 from agents.dataset import DatasetError, GraspDataset
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    "learn_helpers", Path(__file__).with_name("learn_helpers.py")
-)
-helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(helpers)
-alive, write_config = helpers.alive, helpers.write_config
 
 
 def _command(config: Path, runs: Path) -> list[str]:
@@ -36,7 +29,9 @@ def _count(path: Path) -> int:
         return 0
 
 
-def test_kill_and_resume_continues_without_loss_or_duplicates(tmp_path: Path) -> None:
+def test_kill_and_resume_continues_without_loss_or_duplicates(
+    tmp_path: Path, write_config, alive
+) -> None:
     config = write_config(tmp_path, target_attempts=60, evaluation={"at": [], "n": 2, "m": 4,
                           "runs": 1, "final_runs": 1})  # fmt: skip
     runs = tmp_path / "runs"
