@@ -1,19 +1,18 @@
-"""Agents for any env with the grasp contract: the FCN value agent, baselines, training.
+"""Agents for any env with the grasp contract: the FCN value agent, baselines, training, learning.
 
-The value-based agent of paper III-B to III-F, one concern per module:
+The tree is the architecture:
 
-* :mod:`agents.model`: the five-layer fully-convolutional value network (445,673 parameters).
-* :mod:`agents.observation`: the observation check and the input encoding (height, valid).
-* :mod:`agents.crop`: the training window of one grasp (``cv2.warpAffine`` with
-  ``ImageGeometry.window_affine``).
-* :mod:`agents.inference`: all 96,000 grasp values of an observation in one batched pass.
-* :mod:`agents.selection`: random, maximum(N), probabilistic, uncertain; the application rule.
-* :mod:`agents.samples`, :mod:`agents.weights`, :mod:`agents.metrics`,
-  :mod:`agents.training`, :mod:`agents.tb_logging`, :mod:`agents.heatmap`: training from
-  arrays, class weights and weighted retraining, test figures, TensorBoard.
-* :mod:`agents.checkpoint`: checkpoints with a model card checked on loading.
-* :mod:`agents.base`, :mod:`agents.fcn_agent`, :mod:`agents.random_agent`,
-  :mod:`agents.registry`: the agent interface, the agents, and agents by name.
+* :mod:`agents.base`, :mod:`agents.registry`, :mod:`agents.evaluation`: the agent protocol,
+  agents by name or import path, and bin clearing (paper Table I).
+* :mod:`agents.policies`: the FCN agent, the geometric heuristic and random grasps.
+* :mod:`agents.fcn`: the value network, its input encoding, whole grasp-space inference, the
+  selection functions and checkpoints.
+* :mod:`agents.data`: the crash-safe HDF5 grasp dataset (schema, writer, reader, check,
+  split) and the in-memory training samples.
+* :mod:`agents.training`: training, weighted retraining, metrics and the TensorBoard logger.
+* :mod:`agents.learning`: the self-supervised loop (config, schedule, actor, trainer,
+  learning curve, run directory, report).
+* :mod:`agents.pretrained`: the shipped models.
 
 Nothing is imported here, so importing one module does not pull in torch or the others.
 """

@@ -19,11 +19,11 @@ Register your own, once, before evaluating::
 Or, without registering, name the factory by its import path, ``"package.module:function"``;
 :func:`make` imports it. Built in:
 
-* ``random``: :class:`agents.random_agent.RandomAgent`;
-* ``fcn``: :class:`agents.fcn_agent.FCNAgent` from ``checkpoint=PATH``, with
-  ``selection=NAME`` (default "application"; see :func:`agents.selection.make_selection`),
+* ``random``: :class:`agents.policies.random.RandomAgent`;
+* ``fcn``: :class:`agents.policies.fcn.FCNAgent` from ``checkpoint=PATH``, with
+  ``selection=NAME`` (default "application"; see :func:`agents.fcn.selection.make_selection`),
   ``device`` and ``precision`` options;
-* ``heuristic``: :class:`agents.heuristic.HeuristicAgent`.
+* ``heuristic``: :class:`agents.policies.heuristic.HeuristicAgent`.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def make(name: str, grid: GraspGrid, rng: np.random.Generator, **options: Any) -
 
 
 def _random(grid: GraspGrid, rng: np.random.Generator) -> Agent:
-    from agents.random_agent import RandomAgent
+    from agents.policies.random import RandomAgent
 
     return RandomAgent(grid, rng)
 
@@ -121,8 +121,8 @@ def _fcn(
     device: str = "cpu",
     precision: str = "float32",
 ) -> Agent:
-    from agents.fcn_agent import FCNAgent
-    from agents.inference import InferenceConfig
+    from agents.fcn.inference import InferenceConfig
+    from agents.policies.fcn import FCNAgent
 
     if checkpoint is None:
         raise ConfigError("agent 'fcn' needs checkpoint=PATH of a trained model, got none")
@@ -131,7 +131,7 @@ def _fcn(
 
 
 def _heuristic(grid: GraspGrid, rng: np.random.Generator, **options: Any) -> Agent:
-    from agents.heuristic import HeuristicAgent
+    from agents.policies.heuristic import HeuristicAgent
 
     return HeuristicAgent(grid.image, rng, **options)
 

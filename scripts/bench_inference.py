@@ -2,7 +2,7 @@
 
 Figures:
     * fcn_ms: median wall time to score all grasps of one 110 x 110 observation (20 x 40 x
-      40 x 3 = 96,000 by default) with :class:`agents.inference.GraspScorer`: checking and
+      40 x 3 = 96,000 by default) with :class:`agents.fcn.inference.GraspScorer`: checking and
       encoding the image, turning it 20 times, one batched pass of the fused FCN, sigmoid.
     * fcn_bf16_ms: the same in bfloat16, where the device supports it (else absent).
     * naive_ms: the same values the naive way, for comparison: crop each of the 32,000
@@ -30,13 +30,14 @@ import time
 import numpy as np
 import torch
 
-from agents.checkpoint import load_checkpoint
-from agents.crop import crop_window
-from agents.inference import GraspScorer, InferenceConfig
-from agents.model import ModelConfig, build_model, fuse_for_inference, parameter_count
-from agents.observation import encode
-from agents.synthetic import bar_scenes
-from agents.training import TrainConfig, torch_generator, train
+from agents.data.synthetic import bar_scenes
+from agents.fcn.checkpoint import load_checkpoint
+from agents.fcn.crop import crop_window
+from agents.fcn.inference import GraspScorer, InferenceConfig
+from agents.fcn.model import ModelConfig, build_model, fuse_for_inference, parameter_count
+from agents.fcn.observation import encode
+from agents.training.config import TrainConfig
+from agents.training.fit import torch_generator, train
 from grasp_env.geometry import HeightImage
 from grasp_env.grasp_grid import GraspGrid
 

@@ -24,7 +24,7 @@ import numpy as np
 from tqdm import tqdm
 
 from agents.evaluation import evaluate
-from agents.heuristic import HeuristicAgent
+from agents.policies.heuristic import HeuristicAgent
 from grasp_env import factory
 from grasp_env.config import EnvConfig
 from grasp_env.wrappers import DiscreteGraspWrapper

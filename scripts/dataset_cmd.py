@@ -12,8 +12,8 @@ import json
 import sys
 from typing import Any
 
-from agents.dataset_check import check_file, flatten
-from agents.dataset_schema import DatasetError
+from agents.data.check import check_file, flatten
+from agents.data.schema import DatasetError
 
 CONFIG_LINES = 30
 """Config leaves shown in the text output; ``--json`` shows them all."""
@@ -57,7 +57,7 @@ def _groups(title: str, groups: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """The summary of :func:`agents.dataset_check.summarize` as readable text."""
+    """The summary of :func:`agents.data.check.summarize` as readable text."""
     s = summary
     rows, cols = s["image_shape"]
     span = s["time_span_s"]

@@ -107,12 +107,13 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from torch.utils.tensorboard import SummaryWriter
 
-    from agents.checkpoint import load_checkpoint, save_checkpoint
-    from agents.dataset import GraspDataset
-    from agents.model import ModelConfig
-    from agents.samples import GraspSamples, samples_from_arrays
-    from agents.tb_logging import TrainingLogger
-    from agents.training import TrainConfig, train, weighted_retraining
+    from agents.data import GraspDataset
+    from agents.data.samples import GraspSamples, samples_from_arrays
+    from agents.fcn.checkpoint import load_checkpoint, save_checkpoint
+    from agents.fcn.model import ModelConfig
+    from agents.training.config import TrainConfig
+    from agents.training.fit import train, weighted_retraining
+    from agents.training.logger import TrainingLogger
 
     parts, train_parts, test_parts, grid = [], [], [], None
     for path in args.dataset:

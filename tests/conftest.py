@@ -1,4 +1,4 @@
-"""Suite-wide safety: no test may open a connection beyond this machine's loopback.
+"""Suite-wide fixtures: the default grasp grid, and no connection beyond this machine's loopback.
 
 The real cell's configuration names real device addresses; a test that picked it up by
 mistake must fail at once instead of sending traffic to them.
@@ -8,6 +8,8 @@ import ipaddress
 import socket
 
 import pytest
+
+from grasp_env.grasp_grid import GraspGrid
 
 _connect = socket.socket.connect
 
@@ -23,3 +25,9 @@ def _loopback_only(sock: socket.socket, address) -> None:
 @pytest.fixture(autouse=True)
 def _no_traffic_beyond_loopback(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture(scope="module")
+def grid() -> GraspGrid:
+    """The default grasp grid (20 rotations x 40 x 40 positions x 3 widths)."""
+    return GraspGrid()

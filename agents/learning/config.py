@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from agents.training import TrainConfig
+from agents.training.config import TrainConfig
 from grasp_env.config import EnvConfig, from_dict, to_dict
 from grasp_env.errors import ConfigError
 

@@ -20,9 +20,9 @@ import gymnasium as gym
 import numpy as np
 
 from agents.evaluation import EvaluationResult, evaluate, evaluation_config
+from agents.fcn.model import ValueModel
 from agents.learning.config import LearnConfig
 from agents.learning.schedule import STREAM_EVAL, attempt_rng
-from agents.model import ValueModel
 from grasp_env.errors import ConfigError
 from grasp_env.factory import make_env
 
@@ -42,9 +42,9 @@ def evaluate_model(
     env: gym.Env, model: ValueModel | None, config: LearnConfig, runs: int, point: int
 ) -> EvaluationResult:
     """Bin clearing with ``model`` and the application rule (random grasps without a model)."""
-    from agents.fcn_agent import FCNAgent
-    from agents.random_agent import RandomAgent
-    from agents.selection import ApplicationRule
+    from agents.fcn.selection import ApplicationRule
+    from agents.policies.fcn import FCNAgent
+    from agents.policies.random import RandomAgent
 
     grid = config.env.grid
     rng = attempt_rng(config.seed, point, STREAM_EVAL)

@@ -81,7 +81,7 @@ class _ModelWatch:
 
     def check(self) -> bool:
         """Load a newer version if the pointer changed; True when the model changed."""
-        from agents.checkpoint import load_checkpoint
+        from agents.fcn.checkpoint import load_checkpoint
 
         try:
             stamp = os.stat(self.pointer).st_mtime_ns
@@ -151,8 +151,8 @@ def run_learning(
     """
     from torch.utils.tensorboard import SummaryWriter
 
-    from agents.dataset import GraspDataset, GraspDatasetWriter, GraspRecord
-    from agents.inference import GraspScorer, InferenceConfig
+    from agents.data import GraspDataset, GraspDatasetWriter, GraspRecord
+    from agents.fcn.inference import GraspScorer, InferenceConfig
 
     report_path = run_dir / REPORT_JSON
     if report_path.exists():
@@ -223,7 +223,7 @@ def run_learning(
                 waited_for_model = True
                 scorer = _wait_for_model(watch, grid, inference, config.wait_for_model, process)
             if selection.name == "random" or scorer is None:
-                from agents.selection import RandomSelection
+                from agents.fcn.selection import RandomSelection
 
                 chosen = RandomSelection()(np.zeros(grid.shape, np.float32), rng)
                 value = math.nan
@@ -283,7 +283,7 @@ def run_learning(
 
 def _start_from(run_dir: Path, config: LearnConfig) -> None:
     """Make ``config.init_model`` the run's version 1, so actor and trainer start from it."""
-    from agents.checkpoint import load_checkpoint, save_checkpoint
+    from agents.fcn.checkpoint import load_checkpoint, save_checkpoint
     from agents.pretrained import pretrained_path
 
     source = pretrained_path() if config.init_model == "pretrained" else Path(config.init_model)
@@ -299,7 +299,7 @@ def _wait_for_model(
     watch: _ModelWatch, grid: Any, inference: Any, seconds: float, process: Any
 ) -> Any:
     """Wait (bounded) for the trainer's first model after the random attempts."""
-    from agents.inference import GraspScorer
+    from agents.fcn.inference import GraspScorer
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and process.is_alive():
@@ -376,7 +376,7 @@ def _final(
 def _report(
     run_dir: Path, config: LearnConfig, final: dict[str, Any] | None, wall: float
 ) -> dict[str, Any]:
-    from agents.dataset import GraspDataset
+    from agents.data import GraspDataset
 
     with GraspDataset(run_dir / DATASET_FILE) as ds:
         methods = ds.column("method")

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.learning.config import LearnConfig, PhaseConfig
-from agents.selection import (
+from agents.fcn.selection import (
     MaximumSelection,
     ProbabilisticSelection,
     RandomSelection,
     SelectionFunction,
     UncertainSelection,
 )
+from agents.learning.config import LearnConfig, PhaseConfig
 
 #: Stream labels, so that the generators of one attempt never coincide.
 STREAM_SELECTION = 0

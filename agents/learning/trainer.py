@@ -2,11 +2,11 @@
 
 :func:`trainer_main` runs in its own process (multiprocessing, spawn context), on one torch
 thread. Each round it refreshes the dataset, reads the new committed records, trains a few
-epochs continuing from its last weights (:func:`agents.training.train`), writes the next
+epochs continuing from its last weights (:func:`agents.training.fit.train`), writes the next
 versioned checkpoint atomically and then points ``checkpoints/latest.json`` at it. The actor
 stats that pointer before every grasp and loads a newer version.
 
-Weighted retraining (paper III-E, :func:`agents.training.weighted_retraining`, continuing
+Weighted retraining (paper III-E, :func:`agents.training.fit.weighted_retraining`, continuing
 from the current weights) replaces plain rounds from ``weighted_from`` attempts on, or once
 the plateau rule fires: the test loss has not improved on its best by ``plateau_min_delta``
 for ``plateau_rounds`` rounds in a row. The switch is kept in the pointer's state, so a
@@ -50,7 +50,7 @@ class _Data:
     """The committed records read so far, extended incrementally."""
 
     def __init__(self, path: Path, widths: tuple[float, ...]) -> None:
-        from agents.dataset import GraspDataset
+        from agents.data import GraspDataset
 
         self.dataset = GraspDataset(path)
         self.widths = widths
@@ -60,7 +60,7 @@ class _Data:
         self.timestamps = np.zeros(0)
 
     def update(self) -> int:
-        from agents.samples import GraspSamples, samples_from_arrays
+        from agents.data.samples import GraspSamples, samples_from_arrays
 
         n = self.dataset.refresh()
         if n > self.count:
@@ -95,8 +95,8 @@ def trainer_main(run_dir: str, config_data: dict, parent_pid: int, stop: Any) ->
 def _loop(run_dir: Path, config_data: dict, parent_pid: int, stop: Any) -> None:
     from torch.utils.tensorboard import SummaryWriter
 
-    from agents.checkpoint import load_checkpoint, save_checkpoint
-    from agents.dataset_split import in_test_set
+    from agents.data.split import in_test_set
+    from agents.fcn.checkpoint import load_checkpoint, save_checkpoint
     from agents.learning.config import config_from_mapping
     from agents.learning.rundir import (
         CHECKPOINTS,
@@ -108,8 +108,8 @@ def _loop(run_dir: Path, config_data: dict, parent_pid: int, stop: Any) -> None:
         write_latest,
     )
     from agents.learning.schedule import STREAM_TRAINER, attempt_rng
-    from agents.tb_logging import TrainingLogger
-    from agents.training import train, weighted_retraining
+    from agents.training.fit import train, weighted_retraining
+    from agents.training.logger import TrainingLogger
 
     config = config_from_mapping(config_data)
     tc = config.trainer

@@ -2,7 +2,7 @@
 
 ``fcn_cylinders.pt``: the value model learned by ``grasp learn --config configs/learn.yaml``
 in the PyBullet twin with 20 wooden cylinders (see docs/results.md for its learning curve and
-grasp rate), saved with its model card (:mod:`agents.checkpoint`). ``grasp evaluate --agent
+grasp rate), saved with its model card (:mod:`agents.fcn.checkpoint`). ``grasp evaluate --agent
 fcn --model pretrained`` loads it through :func:`pretrained_path`.
 """
 

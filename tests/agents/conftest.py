@@ -1,4 +1,4 @@
-"""Shared fixtures of the agent tests: a grid, scenes, and models with non-trivial statistics."""
+"""Shared fixtures of the agent tests: scenes, and models with non-trivial statistics."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 import torch
 import yaml
 
-from agents.model import ModelConfig, ValueModel, build_model
-from grasp_env.grasp_grid import GraspGrid
+from agents.fcn.model import ModelConfig, ValueModel, build_model
 
 
 def clutter_scene(seed: int, rows: int = 110, cols: int = 110) -> dict[str, np.ndarray]:
@@ -41,11 +40,6 @@ def randomise_batch_norm(model: ValueModel, seed: int) -> ValueModel:
 
 
 SMALL = ModelConfig(channels=(8, 8, 16, 16))
-
-
-@pytest.fixture(scope="module")
-def grid() -> GraspGrid:
-    return GraspGrid()
 
 
 @pytest.fixture(scope="module")

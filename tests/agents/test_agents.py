@@ -7,11 +7,11 @@ import pytest
 
 from agents import registry
 from agents.base import Agent, Decision
-from agents.checkpoint import save_checkpoint
-from agents.fcn_agent import FCNAgent
-from agents.inference import GraspScorer
-from agents.random_agent import RandomAgent
-from agents.selection import ApplicationRule, ProbabilisticSelection
+from agents.fcn.checkpoint import save_checkpoint
+from agents.fcn.inference import GraspScorer
+from agents.fcn.selection import ApplicationRule, ProbabilisticSelection
+from agents.policies.fcn import FCNAgent
+from agents.policies.random import RandomAgent
 from grasp_env.errors import ConfigError, InvalidObservation
 
 from .conftest import clutter_scene
@@ -116,7 +116,7 @@ def test_users_register_their_own_agent(grid):
         registry.unregister("always-centre")
     with pytest.raises(ConfigError, match="got 'nobody'"):
         registry.make("nobody", grid, np.random.default_rng(0))
-    by_path = registry.make("agents.random_agent:RandomAgent", grid, np.random.default_rng(0))
+    by_path = registry.make("agents.policies.random:RandomAgent", grid, np.random.default_rng(0))
     assert isinstance(by_path, RandomAgent)
     registry.register("mute", lambda grid, rng: object())
     try:

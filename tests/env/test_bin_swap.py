@@ -3,7 +3,7 @@
 import gymnasium as gym
 import numpy as np
 
-from agents.heuristic import HeuristicAgent
+from agents.policies.heuristic import HeuristicAgent
 from grasp_env.config import EnvConfig
 
 CORNER = np.array([0.09, 0.09, 0.0, 0.03], dtype=np.float32)  # nothing lies in the corner

@@ -13,7 +13,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import grasp_env
-from agents.heuristic import HeuristicAgent
+from agents.policies.heuristic import HeuristicAgent
 from grasp_env.errors import InvalidAction, ResetNeeded
 from grasp_env.wrappers import DiscreteGraspWrapper
 

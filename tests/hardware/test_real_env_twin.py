@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from agents.heuristic import HeuristicAgent
+from agents.policies.heuristic import HeuristicAgent
 from grasp_env.hardware.iiwa_protocol import abc_from_rotation
 from grasp_env.real_env import RealBinGraspEnv
 from sim.emulators.harness import EmulatedDevices

@@ -1,0 +1,112 @@
+"""The value-based grasp agent: score the whole grasp space with the FCN, select, act.
+
+Each :meth:`FCNAgent.act` checks the observation, scores all grasps with one batched pass of
+the network over the turned images (:class:`agents.fcn.inference.GraspScorer`), lets the
+selection function pick an index, and returns that index's metric action. The selection can be
+any of :mod:`agents.fcn.selection`; the default is the paper's application rule (maximum(1), then
+maximum(5) after a failure), which :meth:`FCNAgent.observe` keeps informed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+
+import numpy as np
+
+from agents.base import Decision
+from agents.fcn.checkpoint import load_checkpoint
+from agents.fcn.inference import GraspScorer, InferenceConfig
+from agents.fcn.model import ValueModel
+from agents.fcn.selection import ApplicationRule, SelectionFunction, make_selection
+from grasp_env.geometry import HeightImage
+from grasp_env.grasp_grid import GraspGrid
+
+
+class FCNAgent:
+    """Grasps by scoring the grid with the value model and a selection function.
+
+    Args:
+        model: the value model (a fused copy is used; see :meth:`set_model`).
+        selection: a selection function, e.g. ``ApplicationRule()`` or
+            ``ProbabilisticSelection()``, or its name for
+            :func:`agents.fcn.selection.make_selection`.
+        grid: the discrete grasp space the model serves.
+        rng: the generator of every random choice of the selection.
+        inference: device and precision of the scoring.
+
+    Attributes:
+        last_decision: the :class:`Decision` of the last :meth:`act`, or None.
+        last_values: the value array of the last :meth:`act`, (rotations, rows, cols, widths).
+    """
+
+    def __init__(
+        self,
+        model: ValueModel,
+        selection: SelectionFunction | str,
+        grid: GraspGrid,
+        rng: np.random.Generator,
+        inference: InferenceConfig | None = None,
+    ) -> None:
+        self.grid = grid
+        self.rng = rng
+        self.selection = make_selection(selection) if isinstance(selection, str) else selection
+        self.scorer = GraspScorer(model, grid, inference)
+        self.last_decision: Decision | None = None
+        self.last_values: np.ndarray | None = None
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | os.PathLike,
+        grid: GraspGrid,
+        rng: np.random.Generator,
+        selection: SelectionFunction | str = "application",
+        inference: InferenceConfig | None = None,
+    ) -> FCNAgent:
+        """An agent with the model saved at ``path`` (its card checked against ``grid``)."""
+        device = inference.device if inference is not None else "cpu"
+        model, _ = load_checkpoint(path, grid, device)
+        return cls(model, selection, grid, rng, inference)
+
+    def set_model(self, model: ValueModel) -> None:
+        """Score with ``model`` from the next action on (e.g. the newest trained model)."""
+        self.scorer.set_model(model)
+
+    def decide(self, observation: Mapping[str, np.ndarray] | HeightImage) -> Decision:
+        """Score the grasp space of ``observation`` and choose one grasp.
+
+        Raises:
+            InvalidObservation: the observation's arrays have the wrong shape or dtype.
+        """
+        start = time.perf_counter()
+        values = self.scorer.score(observation)
+        chosen = self.selection(values, self.rng)
+        index = tuple(int(v) for v in chosen.index)
+        action = self.grid.index_to_action(index)
+        decision = Decision(
+            action, index, chosen.method, chosen.value, time.perf_counter() - start
+        )  # fmt: skip
+        self.last_values = values
+        self.last_decision = decision
+        return decision
+
+    def act(self, observation: Mapping[str, np.ndarray] | HeightImage) -> np.ndarray:
+        """The metric action (x, y, a, d), float32 (4,), for ``observation``."""
+        return self.decide(observation).action
+
+    def observe(self, reward: float) -> None:
+        """Be told the reward of the last action (the application rule listens)."""
+        observe = getattr(self.selection, "observe", None)
+        if observe is not None:
+            observe(reward)
+
+    def reset(self) -> None:
+        """Forget the last reward, e.g. for a new bin."""
+        reset = getattr(self.selection, "reset", None)
+        if reset is not None:
+            reset()
+
+
+__all__ = ["ApplicationRule", "FCNAgent"]

@@ -1,0 +1,50 @@
+"""The random baseline: a uniformly random grasp of the discrete grid (paper III-D a)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import numpy as np
+
+from agents.base import Decision
+from agents.fcn.observation import check_observation
+from grasp_env.geometry import HeightImage
+from grasp_env.grasp_grid import GraspGrid
+
+
+class RandomAgent:
+    """Uniformly random over the grid's (r, i, j, k); ignores the scene and the rewards.
+
+    Args:
+        grid: the discrete grasp space.
+        rng: the generator of every choice.
+
+    Attributes:
+        last_decision: the :class:`Decision` of the last :meth:`act`, or None.
+    """
+
+    def __init__(self, grid: GraspGrid, rng: np.random.Generator) -> None:
+        self.grid = grid
+        self.rng = rng
+        self.last_decision: Decision | None = None
+
+    def decide(self, observation: Mapping[str, np.ndarray] | HeightImage) -> Decision:
+        """A random grasp; the observation is only checked against the contract."""
+        start = time.perf_counter()
+        check_observation(observation, self.grid.image)
+        index = tuple(int(self.rng.integers(n)) for n in self.grid.shape)
+        action = self.grid.index_to_action(index)
+        decision = Decision(action, index, "random", None, time.perf_counter() - start)
+        self.last_decision = decision
+        return decision
+
+    def act(self, observation: Mapping[str, np.ndarray] | HeightImage) -> np.ndarray:
+        """The metric action (x, y, a, d), float32 (4,)."""
+        return self.decide(observation).action
+
+    def observe(self, reward: float) -> None:
+        """Ignored: a random agent learns nothing."""
+
+
+__all__ = ["RandomAgent"]

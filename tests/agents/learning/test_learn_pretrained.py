@@ -1,0 +1,29 @@
+"""The shipped model grasps far better than random in the twin (random is about 4 %)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+import grasp_env  # noqa: F401  (registers the environments)
+from agents.evaluation import evaluate
+from agents.fcn.selection import ApplicationRule
+from agents.policies.fcn import FCNAgent
+from agents.pretrained import pretrained_path
+from grasp_env.config import EnvConfig
+
+
+def test_pretrained_model_beats_random_by_far() -> None:
+    env = gym.make(
+        "SimBinGrasp-v0",
+        objects=10,
+        object_set="cylinders",
+        config=EnvConfig(mode="apply", swap_after_failures=10**9),
+    )
+    grid = env.unwrapped.config.grid
+    agent = FCNAgent.from_checkpoint(
+        pretrained_path(), grid, np.random.default_rng(0), ApplicationRule()
+    )
+    result = evaluate(env, agent, n=5, m=10, runs=3, seed=7)
+    env.close()
+    assert result.grasp_rate > 0.30, result
