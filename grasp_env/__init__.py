@@ -10,18 +10,17 @@ from gymnasium.envs.registration import register
 
 __version__ = "0.1.0"
 
-ENV_IDS = ("SimBinGrasp-v0", "SimBinGraspCubes-v0", "SimBinGraspNovel-v0")
+#: The twins' registered ids and the object set each one drops into its grasp bin.
+TWIN_OBJECT_SETS = {
+    "SimBinGrasp-v0": "cylinders",
+    "SimBinGraspCubes-v0": "cubes",
+    "SimBinGraspNovel-v0": "novel",
+}
+ENV_IDS = tuple(TWIN_OBJECT_SETS)
 
-register(id="SimBinGrasp-v0", entry_point="sim.sim_env:SimBinGraspEnv")
-register(
-    id="SimBinGraspCubes-v0",
-    entry_point="sim.sim_env:SimBinGraspEnv",
-    kwargs={"object_set": "cubes"},
-)
-register(
-    id="SimBinGraspNovel-v0",
-    entry_point="sim.sim_env:SimBinGraspEnv",
-    kwargs={"object_set": "novel"},
-)
+for _env_id, _object_set in TWIN_OBJECT_SETS.items():
+    register(
+        id=_env_id, entry_point="sim.sim_env:SimBinGraspEnv", kwargs={"object_set": _object_set}
+    )
 # The real cell (needs the hardware, or sim.emulators on loopback); not in ENV_IDS.
 register(id="RealBinGrasp-v0", entry_point="grasp_env.real_env:RealBinGraspEnv")

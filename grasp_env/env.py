@@ -99,7 +99,8 @@ class BinGraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     | cell | the :class:`grasp_env.cell.Cell` to drive |
     | config | :class:`grasp_env.config.EnvConfig`: grid/image, primitive, mode, swap rule |
     | render_mode | None or "rgb_array" (a picture of the cell) |
-    | env_id | the id recorded with data, e.g. "SimBinGrasp-v0" |
+
+    An environment made by ``gymnasium.make`` knows its registered id as ``self.spec.id``.
 
     ## Version History
 
@@ -113,7 +114,6 @@ class BinGraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         cell: Cell,
         config: EnvConfig | None = None,
         render_mode: str | None = None,
-        env_id: str = "BinGrasp",
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
@@ -123,7 +123,6 @@ class BinGraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.cell = cell
         self.config = config if config is not None else EnvConfig()
         self.render_mode = render_mode
-        self.env_id = env_id
         image = self.config.image
         self.observation_space = spaces.Dict(
             {

@@ -327,7 +327,6 @@ class RealBinGraspEnv(BinGraspEnv):
             for application mode without bin swaps).
         render_mode: None or "rgb_array" (a top view of the last point cloud).
         nxlib: the ``nxlib`` module or a stand-in (the emulated cell passes the fake).
-        env_id: the id recorded with data.
         clock: the cell's time source, seconds (wall time; tests pass a stepping clock).
         scene: see :class:`RealCell` (the twin's cell when the devices are emulated).
 
@@ -344,7 +343,6 @@ class RealBinGraspEnv(BinGraspEnv):
         config: EnvConfig | None = None,
         render_mode: str | None = None,
         nxlib: Any = None,
-        env_id: str = "RealBinGrasp-v0",
         clock: Callable[[], float] = time.monotonic,
         scene: Any = None,
     ) -> None:
@@ -353,7 +351,7 @@ class RealBinGraspEnv(BinGraspEnv):
         cell = RealCell(cell_config, nxlib=nxlib, clock=clock, scene=scene)
         env_config = config if config is not None else cell_config.env
         try:
-            super().__init__(cell, env_config, render_mode=render_mode, env_id=env_id)
+            super().__init__(cell, env_config, render_mode=render_mode)
         except BaseException:
             cell.close()
             raise

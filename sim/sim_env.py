@@ -111,13 +111,4 @@ class SimBinGraspEnv(BinGraspEnv):
             TwinCell(self.twin_config),
             config=config,
             render_mode=render_mode,
-            env_id=_ENV_IDS.get(object_set, f"SimBinGrasp-v0/{object_set}"),
         )
-
-
-#: The registered id of each object set's twin; other sets are recorded with a suffix.
-_ENV_IDS = {
-    "cylinders": "SimBinGrasp-v0",
-    "cubes": "SimBinGraspCubes-v0",
-    "novel": "SimBinGraspNovel-v0",
-}

@@ -31,10 +31,10 @@ def test_arguments_override_the_twin_config():
         ("SimBinGraspNovel-v0", "novel"),
     ],
 )
-def test_registered_ids_pick_their_object_set_and_record_their_id(env_id, object_set):
+def test_registered_ids_pick_their_object_set_and_know_their_id(env_id, object_set):
     env = gym.make(env_id, objects=2).unwrapped
     assert env.cell.config.object_set == object_set
-    assert env.env_id == env_id
+    assert env.spec.id == env_id
     env.close()
 
 
