@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHES = ("scripts.bench_sim", "scripts.bench_inference")
+BENCHES = ("grasp_toolkit.scripts.bench_sim", "grasp_toolkit.scripts.bench_inference")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -11,11 +11,11 @@ import importlib
 import sys
 
 COMMANDS = (
-    "scripts.evaluate",
-    "scripts.bench",
-    "scripts.train",
-    "scripts.dataset_cmd",
-    "scripts.learn",
+    "grasp_toolkit.scripts.evaluate",
+    "grasp_toolkit.scripts.bench",
+    "grasp_toolkit.scripts.train",
+    "grasp_toolkit.scripts.dataset_cmd",
+    "grasp_toolkit.scripts.learn",
 )
 
 

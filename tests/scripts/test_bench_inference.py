@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from scripts import bench_inference
+from grasp_toolkit.scripts import bench_inference
 
 
 def parse(argv):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from scripts.cli import main
+from grasp_toolkit.scripts.cli import main
 
 
 def run_json(capsys, *argv: str) -> dict:

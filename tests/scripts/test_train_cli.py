@@ -13,7 +13,7 @@ from agents.data.synthetic import bar_scenes
 from agents.fcn.checkpoint import load_checkpoint
 from grasp_env.config import EnvConfig
 from grasp_env.grasp_grid import GraspGrid
-from scripts import train as train_cmd
+from grasp_toolkit.scripts import train as train_cmd
 
 
 def parse(argv):

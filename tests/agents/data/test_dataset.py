@@ -47,7 +47,7 @@ from agents.data.h5 import bounded_retries
 from grasp_env.config import EnvConfig, to_dict
 from grasp_env.errors import GraspError
 from grasp_env.geometry import ImageGeometry
-from scripts import dataset_cmd
+from grasp_toolkit.scripts import dataset_cmd
 
 SMALL = ImageGeometry(rows=24, cols=20)
 METHODS = ("random", "max", "prob", "top-5")

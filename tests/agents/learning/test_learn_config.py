@@ -105,7 +105,7 @@ def test_schedule_is_a_pure_function_of_seed_and_attempt() -> None:
 def test_seed_on_the_command_line_overrides_the_config_and_names_the_run() -> None:
     import argparse
 
-    from scripts import learn as learn_cmd
+    from grasp_toolkit.scripts import learn as learn_cmd
 
     parser = argparse.ArgumentParser(prog="grasp")
     learn_cmd.register(parser.add_subparsers(dest="command", required=True))

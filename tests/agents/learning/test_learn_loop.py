@@ -11,7 +11,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from agents.data import GraspDataset
 from agents.learning import load_config, resolve_run_dir, run_learning
 from agents.learning.rundir import read_latest
-from scripts.cli import main as grasp
+from grasp_toolkit.scripts.cli import main as grasp
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _command(config: Path, runs: Path) -> list[str]:
-    return [sys.executable, "-m", "scripts.cli", "learn", "--config", str(config),
+    return [sys.executable, "-m", "grasp_toolkit.scripts.cli", "learn", "--config", str(config),
             "--runs", str(runs), "--quiet"]  # fmt: skip
 
 
