@@ -78,14 +78,32 @@ class GraspGrid:
         qy = (r0 - (np.asarray(i) * self.stride_px + half)) * self.image.pixel_size
         return qx, qy
 
-    def index_to_action(self, index: np.ndarray | tuple) -> np.ndarray:
-        """Grid index (r, i, j, k) to the metric action (x, y, a, d) as float32."""
-        r, i, j, k = (int(v) for v in np.asarray(index).reshape(4))
-        bounds = self.shape
+    def validate_index(self, index: np.ndarray | tuple) -> tuple[int, int, int, int]:
+        """Check a grid index (4 integers within the grid); return it as Python ints.
+
+        Raises:
+            InvalidAction: naming the expected shape, dtype or range and what came.
+        """
+        arr = np.asarray(index)
+        if arr.shape != (4,) or arr.dtype.kind not in "iu":
+            raise InvalidAction(
+                f"expected 4 integers (rotation, row, col, width) for a grid of shape"
+                f" {self.shape}, got shape {arr.shape} and dtype {arr.dtype}"
+            )
+        r, i, j, k = (int(v) for v in arr)
         names = ("rotation", "row", "col", "width")
-        for name, value, n in zip(names, (r, i, j, k), bounds, strict=True):
+        for name, value, n in zip(names, (r, i, j, k), self.shape, strict=True):
             if not 0 <= value < n:
                 raise InvalidAction(f"{name} index must be in [0, {n - 1}], got {value}")
+        return r, i, j, k
+
+    def index_to_action(self, index: np.ndarray | tuple) -> np.ndarray:
+        """Grid index (r, i, j, k) to the metric action (x, y, a, d) as float32.
+
+        Raises:
+            InvalidAction: for an index that is not on the grid (see :meth:`validate_index`).
+        """
+        r, i, j, k = self.validate_index(index)
         a = float(self.angles[r])
         qx, qy = self.cell_offset(i, j)
         ca, sa = np.cos(a), np.sin(a)

@@ -13,7 +13,6 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from grasp_env.errors import InvalidAction
 from grasp_env.grasp_grid import GraspGrid
 
 
@@ -32,27 +31,10 @@ class DiscreteGraspWrapper(gym.ActionWrapper):
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Step with a grid index; ``info["grid_index"]`` records it."""
-        index = self.validate_index(action)
-        obs, reward, terminated, truncated, info = self.env.step(self.action(index))
-        info["grid_index"] = index
+        obs, reward, terminated, truncated, info = self.env.step(self.action(action))
+        info["grid_index"] = tuple(int(v) for v in np.asarray(action))
         return obs, reward, terminated, truncated, info
 
     def action(self, action: Any) -> np.ndarray:
-        """The metric action of a grid index."""
-        return self.grid.index_to_action(self.validate_index(action))
-
-    def validate_index(self, action: Any) -> tuple[int, int, int, int]:
-        """Check a grid index (4 integers within the grid); return it as Python ints."""
-        arr = np.asarray(action)
-        if arr.shape != (4,) or arr.dtype.kind not in "iu":
-            raise InvalidAction(
-                f"expected 4 integers (rotation, row, col, width) for a grid of shape"
-                f" {self.grid.shape}, got shape {arr.shape} and dtype {arr.dtype}"
-            )
-        index = tuple(int(v) for v in arr)
-        for name, value, n in zip(
-            ("rotation", "row", "col", "width"), index, self.grid.shape, strict=True
-        ):
-            if not 0 <= value < n:
-                raise InvalidAction(f"{name} index must be in [0, {n - 1}], got {value}")
-        return index
+        """The metric action of a grid index; InvalidAction for an index off the grid."""
+        return self.grid.index_to_action(action)
