@@ -23,7 +23,7 @@ from grasp_env.config import EnvConfig
 def evaluation_config(base: EnvConfig | None = None) -> EnvConfig:
     """``base`` as evaluations run it: application force, and no bin swaps during a run."""
     return dataclasses.replace(
-        base if base is not None else EnvConfig(), mode="apply", swap_after_failures=10**9
+        base if base is not None else EnvConfig(), mode="apply", swap_after_failures=None
     )
 
 

@@ -91,7 +91,8 @@ class EnvConfig:
         grid: the discrete grasp space, and through it the image geometry.
         primitive: the grasp primitive.
         mode: "train" or "apply"; picks the clamping force.
-        swap_after_failures: swap the bins' roles after this many failures in a row.
+        swap_after_failures: swap the bins' roles after this many failures in a row (None:
+            never for failures, only when the grasp bin looks empty).
         empty_height: a pixel above this height (m) inside the bin counts as an object.
         empty_pixels: fewer such pixels than this and the grasp bin counts as empty.
         empty_margin: pixels this close (m) to the bin walls are ignored for emptiness.
@@ -100,7 +101,7 @@ class EnvConfig:
     grid: GraspGrid = GraspGrid()
     primitive: PrimitiveConfig = PrimitiveConfig()
     mode: str = "train"
-    swap_after_failures: int = 10
+    swap_after_failures: int | None = 10
     empty_height: float = 0.008
     empty_pixels: int = 25
     empty_margin: float = 0.012
@@ -108,7 +109,7 @@ class EnvConfig:
     def __post_init__(self) -> None:
         if self.mode not in ("train", "apply"):
             raise ConfigError(f"mode must be 'train' or 'apply', got {self.mode!r}")
-        if self.swap_after_failures < 1:
+        if self.swap_after_failures is not None and self.swap_after_failures < 1:
             raise ConfigError(f"swap_after_failures must be >= 1, got {self.swap_after_failures}")
 
     @property

@@ -277,7 +277,8 @@ class BinGraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def _observe(self) -> bool:
         """Take the next image; swap the bins when the rule says so. True if they swapped."""
         self._image = self._capture()
-        if self._failures >= self.config.swap_after_failures or self.bin_is_empty(self._image):
+        limit = self.config.swap_after_failures
+        if (limit is not None and self._failures >= limit) or self.bin_is_empty(self._image):
             self._grasp_bin = 1 - self._grasp_bin
             self._failures = 0
             self._image = self._capture()

@@ -29,7 +29,7 @@ from grasp_env import factory
 from grasp_env.config import EnvConfig
 from grasp_env.wrappers import DiscreteGraspWrapper
 
-NO_SWAP = EnvConfig(swap_after_failures=10**9)
+NO_SWAP = EnvConfig(swap_after_failures=None)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -12,7 +12,7 @@ from grasp_env.wrappers import DiscreteGraspWrapper
 
 pytestmark = pytest.mark.slow
 
-NO_SWAP = EnvConfig(swap_after_failures=10**9)
+NO_SWAP = EnvConfig(swap_after_failures=None)
 
 
 def test_uniformly_random_grasps_succeed_one_to_ten_percent_of_the_time():
