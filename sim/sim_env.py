@@ -25,38 +25,23 @@ class SimBinGraspEnv(BinGraspEnv):
 
     ## Action Space
 
-    ``Box(4,) float32``, metric, in the grasp bin's frame (origin at the centre of its inner
-    floor, z up); L is the reach of the discrete grasp grid (0.110 m by default):
-
-    | index | name | unit | range |
-    |-------|------|------|-------|
-    | 0 | x: grasp centre | m | [-L, L] |
-    | 1 | y: grasp centre | m | [-L, L] |
-    | 2 | a: gripper yaw; fingers close along (cos a, sin a) | rad | [-pi/2, pi/2] |
-    | 3 | d: opening before the approach | m | [0, 0.110] |
-
-    A malformed action raises :class:`grasp_env.errors.InvalidAction`; actions are never
-    clipped. :class:`grasp_env.wrappers.DiscreteGraspWrapper` offers the FCN's grid.
+    As :class:`grasp_env.env.BinGraspEnv` (its table): ``Box(4,) float32``, the metric grasp
+    (x, y, a, d) in the grasp bin's frame, validated and never clipped.
+    :class:`grasp_env.wrappers.DiscreteGraspWrapper` offers the FCN's grid.
 
     ## Observation Space
 
-    ``Dict`` of the orthographic height image of the grasp bin (paper Fig. 2), rendered from
-    the twin's point cloud by :meth:`grasp_env.geometry.ImageGeometry.render`:
-
-    | key | dtype | shape | unit | meaning |
-    |-----|-------|-------|------|---------|
-    | height | float32 | (rows, cols) | m | above the bin floor, [0, max_height]; 0 if missing |
-    | valid | uint8 | (rows, cols) | - | 1 where depth was measured, 0 where it is missing |
-
-    Default: 110 x 110 pixels of 2 mm, heights up to 0.15 m. With ``artefacts=True``, depth
+    As :class:`grasp_env.env.BinGraspEnv` (its table): the ``height`` and ``valid`` images
+    of the grasp bin, here rendered from the twin's point cloud by
+    :meth:`grasp_env.geometry.ImageGeometry.render`. With ``artefacts=True``, depth
     is missing where the camera's second view is occluded and on steep surfaces, and depth
     noise grows with the square of the distance (about 0.3 mm at the bin floor).
 
     ## Rewards
 
-    1.0 when the gripper still holds a part above the filing bin (the WSG 50's fingers
-    stopped short of closed), else 0.0. Uniformly random grasps on the discrete grid succeed
-    about 4 % of the time with 20 cylinders (the paper measured about 3 % on the real cell).
+    As :class:`grasp_env.env.BinGraspEnv`, from the twin's WSG 50 fingers above the filing
+    bin. Uniformly random grasps on the discrete grid succeed about 4 % of the time with 20
+    cylinders (the paper measured about 3 % on the real cell).
 
     ## Starting State
 
@@ -66,7 +51,7 @@ class SimBinGraspEnv(BinGraspEnv):
 
     ## Episode End
 
-    ``terminated=True`` after every grasp; ``truncated`` is always False.
+    As :class:`grasp_env.env.BinGraspEnv`: every grasp terminates its episode.
 
     ## Info
 
