@@ -22,5 +22,6 @@ for _env_id, _object_set in TWIN_OBJECT_SETS.items():
     register(
         id=_env_id, entry_point="sim.sim_env:SimBinGraspEnv", kwargs={"object_set": _object_set}
     )
-# The real cell (needs the hardware, or sim.emulators on loopback); not in ENV_IDS.
-register(id="RealBinGrasp-v0", entry_point="grasp_env.real_env:RealBinGraspEnv")
+# The real cell (needs the hardware, or sim.emulators on loopback); not in ENV_IDS. The
+# factory reads its YAML cell config (cell_config=PATH) into a RealCellConfig.
+register(id="RealBinGrasp-v0", entry_point="grasp_env.factory:make_real_env")

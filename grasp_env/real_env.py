@@ -2,9 +2,11 @@
 
 :class:`RealCell` composes the three drivers of :mod:`grasp_env.hardware` into a
 :class:`grasp_env.cell.Cell`, and :class:`RealBinGraspEnv` is
-:class:`grasp_env.env.BinGraspEnv` over it, built from a YAML cell config
-(``configs/cell_real.yaml``; ``configs/cell_emulated.yaml`` for the loopback emulators).
-The YAML is read once, here, into :class:`RealCellConfig`; unknown keys are errors.
+:class:`grasp_env.env.BinGraspEnv` over it, built from a typed :class:`RealCellConfig`.
+No file is read here: the YAML (``configs/cell_real.yaml``; ``configs/cell_emulated.yaml``
+for the loopback emulators) is read at the edge by
+:func:`grasp_env.factory.load_cell_config`, and ``gymnasium.make("RealBinGrasp-v0",
+cell_config=PATH)`` goes through it.
 
 Faults: the first :class:`grasp_env.errors.DeviceError` any device raises *halts* the cell:
 the gripper is told to STOP (best effort; the arm's KST server has no abort, and its
@@ -21,14 +23,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from grasp_env.cell import ApproachResult, CellReport, GripperState
-from grasp_env.config import CellLayout, EnvConfig, from_dict
+from grasp_env.config import CellLayout, EnvConfig
 from grasp_env.env import BinGraspEnv
 from grasp_env.errors import ConfigError, DeviceError
 from grasp_env.geometry import Pose
@@ -40,13 +40,10 @@ from grasp_env.hardware.wsg50 import WSG50, WSG50Config
 
 log = logging.getLogger(__name__)
 
-#: The packaged cell config used when none is given.
-DEFAULT_CONFIG = "cell_real.yaml"
-
 
 @dataclass(frozen=True)
 class RealCellConfig:
-    """Everything about one real cell, as read from its YAML file; SI units.
+    """Everything about one real cell (what its YAML file holds); SI units.
 
     Attributes:
         layout: where the bins stand in the robot's base frame, photo height.
@@ -61,38 +58,6 @@ class RealCellConfig:
     gripper: WSG50Config = WSG50Config()
     camera: EnsensoConfig = EnsensoConfig()
     env: EnvConfig = EnvConfig()
-
-
-def load_cell_config(source: str | Path | dict | None = None) -> RealCellConfig:
-    """Read a cell config: a YAML path, a packaged name (``"cell_emulated.yaml"``), a dict.
-
-    None reads the packaged ``configs/cell_real.yaml``. Unknown keys are errors.
-    """
-    if isinstance(source, dict):
-        return from_dict(RealCellConfig, source, "cell config")
-    path = _config_path(source)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read the cell config {path}: {exc}") from exc
-    return from_dict(RealCellConfig, data, str(path))
-
-
-def _config_path(source: str | Path | None) -> Path:
-    if source is None:
-        source = DEFAULT_CONFIG
-    path = Path(source)
-    if path.exists():
-        return path
-    try:
-        import configs  # the packaged YAML files
-    except ImportError:
-        configs = None
-    for entry in getattr(configs, "__path__", ()):
-        packaged = Path(entry) / str(source)
-        if packaged.is_file():
-            return packaged
-    raise ConfigError(f"no cell config at {path} and none packaged as configs/{source}")
 
 
 def with_addresses(
@@ -320,8 +285,10 @@ class RealBinGraspEnv(BinGraspEnv):
     ``info`` never names the grasped object (the real cell cannot tell).
 
     Arguments:
-        cell_config: a :class:`RealCellConfig`, a YAML path, a packaged config name, or None
-            for ``configs/cell_real.yaml``.
+        cell_config: the cell's :class:`RealCellConfig`. To start from a YAML file, read it
+            with :func:`grasp_env.factory.load_cell_config`, or make the environment with
+            ``gymnasium.make("RealBinGrasp-v0", cell_config=PATH)`` (a path, a packaged name
+            such as "cell_emulated.yaml", or None for ``configs/cell_real.yaml``).
         config: an :class:`grasp_env.config.EnvConfig` that replaces the cell config's
             ``env`` section (as ``SimBinGraspEnv(config=...)`` does; ``grasp evaluate`` uses it
             for application mode without bin swaps).
@@ -339,7 +306,7 @@ class RealBinGraspEnv(BinGraspEnv):
 
     def __init__(
         self,
-        cell_config: RealCellConfig | str | Path | None = None,
+        cell_config: RealCellConfig,
         config: EnvConfig | None = None,
         render_mode: str | None = None,
         nxlib: Any = None,
@@ -347,7 +314,11 @@ class RealBinGraspEnv(BinGraspEnv):
         scene: Any = None,
     ) -> None:
         if not isinstance(cell_config, RealCellConfig):
-            cell_config = load_cell_config(cell_config)
+            raise ConfigError(
+                f"RealBinGraspEnv expected a RealCellConfig, got {cell_config!r}; read a YAML"
+                " file with grasp_env.factory.load_cell_config(PATH), or use"
+                " gymnasium.make('RealBinGrasp-v0', cell_config=PATH)"
+            )
         cell = RealCell(cell_config, nxlib=nxlib, clock=clock, scene=scene)
         env_config = config if config is not None else cell_config.env
         try:
@@ -365,6 +336,17 @@ __all__ = [
     "RealBinGraspEnv",
     "RealCell",
     "RealCellConfig",
-    "load_cell_config",
     "with_addresses",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``load_cell_config`` moved to :mod:`grasp_env.factory` (YAML is read at the edge).
+
+    It stays importable from here for existing callers; importing it loads the factory.
+    """
+    if name == "load_cell_config":
+        from grasp_env.factory import load_cell_config
+
+        return load_cell_config
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,6 +2,10 @@
 
 Each listed module defines ``register(subparsers)``, which adds its subparser and sets
 ``func`` to a callable taking the parsed arguments and returning an exit code.
+
+This is the command's edge: a ``--config`` path that does not exist names a packaged config
+(``grasp learn --config configs/learn.yaml`` works from any folder once installed), and a
+missing optional dependency ends the command with a message naming the extra to install.
 """
 
 from __future__ import annotations
@@ -9,6 +13,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+from grasp_env.errors import DependencyNotInstalled
+from grasp_env.extras import install_hint, needs_extras
+from grasp_env.factory import find_config
 
 COMMANDS = (
     "grasp_toolkit.scripts.evaluate",
@@ -32,8 +40,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand."""
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        with needs_extras("this command"):
+            args = build_parser().parse_args(argv)
+            _resolve_config(args)
+            return int(args.func(args) or 0)
+    except DependencyNotInstalled as exc:
+        print(f"grasp: {exc} (every command: {install_hint('all')})", file=sys.stderr)
+        return 1
+
+
+def _resolve_config(args: argparse.Namespace) -> None:
+    """A ``--config`` path that does not exist becomes the packaged config of that name."""
+    source = getattr(args, "config", None)
+    if isinstance(source, str):
+        found = find_config(source)
+        if found is not None:
+            args.config = str(found)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@ from dataclasses import replace
 
 from grasp_env.config import EnvConfig
 from grasp_env.env import BinGraspEnv
-from sim.cell import TwinCell
-from sim.config import TwinConfig
+from grasp_env.extras import needs_extras
+
+# The twin ids' entry point: without pybullet, gymnasium.make names the extra to install.
+with needs_extras("the PyBullet twin"):
+    from sim.cell import TwinCell
+    from sim.config import TwinConfig
 
 
 class SimBinGraspEnv(BinGraspEnv):

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from grasp_env.errors import ConfigError, DependencyNotInstalled
+from grasp_env.extras import install_hint
 from grasp_env.geometry import Pose
 from grasp_env.hardware.driver_base import Driver
 from grasp_env.hardware.driver_state import DriverState
@@ -60,7 +61,7 @@ CMD_CAPTURE = "Capture"
 CMD_COMPUTE_DISPARITY_MAP = "ComputeDisparityMap"
 CMD_COMPUTE_POINT_MAP = "ComputePointMap"
 
-INSTALL_HINT = "pip install grasp-toolkit[ensenso]"
+INSTALL_HINT = install_hint("ensenso")
 
 
 def load_nxlib() -> Any:

@@ -27,9 +27,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from grasp_env.cell import Gripper, Robot
+from grasp_env.factory import load_cell_config
 from grasp_env.geometry import Pose
 from grasp_env.hardware.iiwa_protocol import rotation_from_abc
-from grasp_env.real_env import RealCellConfig, load_cell_config, with_addresses
+from grasp_env.real_env import RealCellConfig, with_addresses
 from sim.emulators.fake_nxlib import FakeNxLib, Renderer
 from sim.emulators.kst_server import KSTEmulator
 from sim.emulators.wsg50_server import WSG50Emulator
