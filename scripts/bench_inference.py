@@ -168,7 +168,7 @@ def measure(args: argparse.Namespace) -> dict:
     if args.train_attempts > 0:
         samples = bar_scenes(args.train_attempts, grid, rng)
         config = TrainConfig(epochs=2, batch_size=args.train_batch, device=args.device)
-        result = train(samples, None, grid, config, rng)
+        result = train(samples, grid=grid, config=config, rng=rng)
         out["train_windows_per_s"] = result.facts["windows_per_s"]
         out["train_batch"] = args.train_batch
     out["torch"] = torch.__version__

@@ -5,8 +5,12 @@ acts on the newest model, which a trainer process retrains in parallel; learning
 evaluations run at the configured attempt counts; the run ends with a final evaluation and
 ``report.json`` / ``report.md``. The run directory is ``--runs``/<config name>: rerunning the
 same command resumes it (after a crash or SIGKILL too), ``--fresh`` starts ``<name>_1``,
-``<name>_2``, ... beside it. ``grasp learn --plot RUN [RUN ...]`` draws the runs' curves in one
-``learning_curve.png`` (in the first RUN, or ``--out``) and prints each as a markdown table.
+``<name>_2``, ... beside it. At the end it prints the dataset and model digests: two runs of
+one config and seed under the lockstep schedule print the same two.
+``grasp learn --curve RUN`` evaluates the learning-curve points a run has no figures for yet
+(from the checkpoints kept for them) and rewrites its report. ``grasp learn --plot RUN
+[RUN ...]`` draws the runs' curves in one ``learning_curve.png`` (in the first RUN, or
+``--out``) and prints each as a markdown table.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--plot", metavar="RUN", nargs="+", help="draw the runs' learning curves, print tables"
     )
     p.add_argument("--out", help="the PNG to write with --plot (default RUN/learning_curve.png)")
+    p.add_argument("--curve", metavar="RUN", help="fill in the learning-curve points of a run")
     p.set_defaults(func=run)
 
 
@@ -53,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.plot:
             return _plot([Path(p) for p in args.plot], args.out)
+        if args.curve:
+            return _curve(Path(args.curve))
         if not args.config:
             print("grasp learn: expected --config FILE (or --plot RUN)", file=sys.stderr)
             return 2
@@ -83,6 +90,11 @@ def _learn(args: argparse.Namespace) -> int:
     run_dir = resolve_run_dir(args.runs, config, fresh=args.fresh)
     print(f"run directory: {run_dir}", flush=True)
     report = run_learning(config, run_dir, progress=not args.quiet)
+    _print_result(report, run_dir)
+    return 0
+
+
+def _print_result(report: dict, run_dir: Path) -> None:
     final = report.get("final_evaluation") or {}
     if final:
         print(
@@ -91,6 +103,32 @@ def _learn(args: argparse.Namespace) -> int:
             f" report {run_dir / 'report.md'}",
             flush=True,
         )
+    if report.get("finished"):
+        print(f"schedule: {report['schedule']}")
+        print(f"dataset digest: {report['dataset_digest']}")
+        print(f"model digest:   {report['model_digest']}", flush=True)
+
+
+def _curve(run_dir: Path) -> int:
+    """Evaluate the missing curve points of a finished run and rewrite its report."""
+    import yaml
+
+    from agents.learning.config import config_from_mapping
+    from agents.learning.curve import evaluate_curve
+    from agents.learning.report import write_report
+    from agents.learning.rundir import CONFIG_FILE, read_progress
+
+    stored = run_dir / CONFIG_FILE
+    if not stored.exists():
+        print(f"grasp learn: expected a run directory with {CONFIG_FILE}, got {run_dir}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    config = config_from_mapping(yaml.safe_load(stored.read_text()))
+    evaluate_curve(run_dir, config)
+    progress = read_progress(run_dir)
+    report = write_report(run_dir, config, wall_seconds=float(progress.get("wall_seconds", 0.0)),
+                          seconds=progress.get("seconds", {}))  # fmt: skip
+    _print_result(report, run_dir)
     return 0
 
 

@@ -16,6 +16,7 @@ sees half a file.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import tempfile
 import time
@@ -105,6 +106,20 @@ def save_checkpoint(
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def model_digest(model: ValueModel) -> str:
+    """The hex SHA-256 of the weights: every state-dict entry's name, dtype, shape and bytes.
+
+    Equal for two models exactly when they compute the same function bit for bit (the card
+    and the file's layout do not enter), so two lockstep runs of one config can compare it.
+    """
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        values = tensor.detach().cpu().contiguous()
+        h.update(f"{name} {values.dtype} {tuple(values.shape)}\n".encode())
+        h.update(values.numpy().tobytes())
+    return h.hexdigest()
 
 
 def read_card(path: str | os.PathLike) -> dict:
@@ -208,6 +223,7 @@ __all__ = [
     "check_card",
     "load_checkpoint",
     "model_card",
+    "model_digest",
     "read_card",
     "save_checkpoint",
 ]

@@ -17,6 +17,8 @@ from agents.training.config import TrainConfig
 from grasp_env.config import EnvConfig, from_dict, to_dict
 from grasp_env.errors import ConfigError
 
+SCHEDULES = ("lockstep", "timed")
+
 
 @dataclass(frozen=True)
 class PhaseConfig:
@@ -26,7 +28,8 @@ class PhaseConfig:
     ``until`` use the last phase.
 
     Attributes:
-        until: this phase covers attempts up to this index (exclusive).
+        until: this phase covers attempts up to this index (exclusive); None: no end (only
+            the last phase).
         random: weight of uniformly random grasps.
         probabilistic: weight of grasps sampled in proportion to their value.
         uncertain: weight of the grasp whose value is nearest 0.5.
@@ -34,7 +37,7 @@ class PhaseConfig:
         maximum_n: the N of maximum(N).
     """
 
-    until: int
+    until: int | None = None
     random: float = 0.0
     probabilistic: float = 0.0
     uncertain: float = 0.0
@@ -54,7 +57,7 @@ class PhaseConfig:
 DEFAULT_PHASES = (
     PhaseConfig(until=2000, random=0.15, probabilistic=0.65, uncertain=0.10, maximum=0.10),
     PhaseConfig(until=3500, random=0.10, probabilistic=0.40, uncertain=0.10, maximum=0.40),
-    PhaseConfig(until=10**9, random=0.05, probabilistic=0.20, uncertain=0.05, maximum=0.70),
+    PhaseConfig(until=None, random=0.05, probabilistic=0.20, uncertain=0.05, maximum=0.70),
 )
 
 
@@ -62,11 +65,18 @@ DEFAULT_PHASES = (
 class TrainerConfig:
     """The trainer process: retraining while the actor collects.
 
+    Under the lockstep schedule (:mod:`agents.learning.rounds`) round r trains on exactly the
+    first ``min_attempts + (r - 1) min_new_attempts`` attempts, and its model acts from
+    ``lag`` attempts later on; under the timed schedule a round starts whenever
+    ``min_new_attempts`` new attempts have come and trains on all of them.
+
     Attributes:
         train: the training settings of one round; ``train.epochs`` epochs per round, each
             round continuing from the last round's weights.
-        min_attempts: the first round waits for this many committed attempts.
-        min_new_attempts: a later round waits for this many new attempts since the last.
+        min_attempts: the first round trains on this many committed attempts.
+        min_new_attempts: a later round trains on this many more attempts than the last.
+        lag: lockstep only: the model of a round trained on the first n attempts acts from
+            attempt n + lag on, so the actor collects ``lag`` attempts while it trains.
         weighted_from: weighted retraining (paper III-E) from this attempt count on; 0: only
             when the plateau rule fires.
         plateau_rounds: the plateau rule: weighted retraining starts once the test loss has
@@ -81,6 +91,7 @@ class TrainerConfig:
     train: TrainConfig = TrainConfig(epochs=3, learning_rate=5e-4, lr_decay=0.9)
     min_attempts: int = 100
     min_new_attempts: int = 25
+    lag: int = 25
     weighted_from: int = 0
     plateau_rounds: int = 8
     plateau_min_delta: float = 0.002
@@ -94,6 +105,8 @@ class TrainerConfig:
                 "expected min_attempts >= 2, min_new_attempts >= 1 and keep_checkpoints >= 1,"
                 f" got {self.min_attempts}, {self.min_new_attempts}, {self.keep_checkpoints}"
             )
+        if self.lag < 0:
+            raise ConfigError(f"trainer.lag: expected >= 0 attempts, got {self.lag}")
         if self.train.epochs < 1:
             raise ConfigError(f"expected train.epochs >= 1 per round, got {self.train.epochs}")
 
@@ -103,22 +116,25 @@ class EvalConfig:
     """The learning curve: bin clearing (paper Table I) with the application rule.
 
     Attributes:
-        at: attempt counts at which the newest model is evaluated.
+        at: the curve's attempt counts: each evaluates the model trained on the most attempts
+            up to that count (kept as ``checkpoints/curve_<count>.pt``).
         n: objects to grasp per run.
         m: objects in the bin at the start of a run.
-        runs: runs per curve point.
+        runs: runs (bins) per curve point.
         final_runs: runs of the final evaluation (report.json).
         seed: run k of every evaluation resets with seed + k.
         max_attempts: attempt budget per run (None: 3 n + 5).
+        workers: evaluation processes (None: one per core); results do not depend on it.
     """
 
-    at: tuple[int, ...] = (500, 1000, 2000, 3000, 4000, 5000)
+    at: tuple[int, ...] = (250, 500, 750, 1000, 1500, 2000, 3000, 5000)
     n: int = 10
     m: int = 20
-    runs: int = 3
-    final_runs: int = 20
+    runs: int = 20
+    final_runs: int = 100
     seed: int = 100_000
     max_attempts: int | None = None
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         if self.n < 1 or self.m < self.n or self.runs < 1 or self.final_runs < 0:
@@ -126,6 +142,8 @@ class EvalConfig:
                 f"expected 1 <= n <= m, runs >= 1, final_runs >= 0; got n={self.n}, m={self.m},"
                 f" runs={self.runs}, final_runs={self.final_runs}"
             )
+        if self.workers is not None and self.workers < 1:
+            raise ConfigError(f"evaluation.workers: expected >= 1 or null, got {self.workers}")
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,11 @@ class LearnConfig:
     Attributes:
         name: the run's name (its directory under the runs folder); default the YAML's stem.
         seed: every random choice derives from (seed, attempt index).
+        schedule: "lockstep": which model acts on attempt i is a function of the config
+            alone (the actor waits for it when it is late), so a run is a pure function of
+            its config and seed; "timed": the actor takes the newest model there is and never
+            waits (for the real cell, where a waiting robot costs more than a repeatable
+            run). See :mod:`agents.learning.rounds`.
         target_attempts: the run ends when the dataset holds this many attempts.
         random_attempts: the first attempts are uniformly random (paper: 1000).
         env_id: the environment to learn in.
@@ -150,8 +173,8 @@ class LearnConfig:
         evaluation: the learning curve and the final evaluation.
         inference_precision: "float32" or "bfloat16" for the actor's scoring.
         log_every: TensorBoard charts every this many attempts.
-        wait_for_model: after the random attempts, wait at most this many seconds for the
-            first model (random grasps are taken meanwhile only if it does not come).
+        wait_for_model: timed schedule only: after the random attempts, wait at most this
+            many seconds for the first model (random grasps stand in if it does not come).
         init_model: start from this checkpoint (a path, or "pretrained" for the packaged
             model) instead of an untrained network: the actor acts on it from the first
             attempt and the trainer continues from its weights (paper Fig. 7: adding a small
@@ -160,6 +183,7 @@ class LearnConfig:
 
     name: str = ""
     seed: int = 0
+    schedule: str = "lockstep"
     target_attempts: int = 5000
     random_attempts: int = 1000
     env_id: str = "SimBinGrasp-v0"
@@ -187,10 +211,29 @@ class LearnConfig:
         if not self.phases:
             raise ConfigError("phases: expected at least one phase")
         ends = [p.until for p in self.phases]
-        if ends != sorted(ends):
-            raise ConfigError(f"phases: expected ascending 'until', got {ends}")
+        bounded = [u for u in ends if u is not None]
+        if None in ends[:-1] or bounded != sorted(bounded):
+            raise ConfigError(
+                f"phases: expected ascending 'until' with null (no end) only last, got {ends}"
+            )
         if self.log_every < 1 or self.wait_for_model < 0:
             raise ConfigError("expected log_every >= 1 and wait_for_model >= 0")
+        self._check_schedule()
+
+    def _check_schedule(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
+        first_model = self.trainer.min_attempts + self.trainer.lag
+        if (
+            self.schedule == "lockstep"
+            and not self.init_model
+            and self.random_attempts < first_model
+        ):
+            raise ConfigError(
+                "schedule lockstep: the first trained model acts from attempt"
+                f" trainer.min_attempts + trainer.lag = {first_model}, so expected"
+                f" random_attempts >= {first_model}, got {self.random_attempts}"
+            )
 
 
 def config_from_mapping(data: dict | None, name: str = "", where: str = "config") -> LearnConfig:
@@ -254,6 +297,7 @@ def config_to_dict(config: LearnConfig) -> dict:
 
 __all__ = [
     "DEFAULT_PHASES",
+    "SCHEDULES",
     "EvalConfig",
     "LearnConfig",
     "PhaseConfig",

@@ -1,4 +1,4 @@
-"""The learning curve: evaluations of the newest model at configured attempt counts.
+"""The learning curve: evaluations of the models kept for the configured attempt counts.
 
 Each point is the paper's bin-clearing protocol (Table I: n out of m, env in mode "apply",
 bins never swapping) with the application rule (maximum(1), maximum(5) after a failure), run
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import numpy as np
 from agents.evaluation import EvaluationResult, evaluate, evaluation_config
 from agents.fcn.model import ValueModel
 from agents.learning.config import LearnConfig
+from agents.learning.rundir import CHECKPOINTS, CURVE_FILE, TB_DIR, read_curve_models
 from agents.learning.schedule import STREAM_EVAL, attempt_rng
 from grasp_env.errors import ConfigError
 from grasp_env.factory import make_env
@@ -53,6 +55,55 @@ def evaluate_model(
     )
     ev = config.evaluation
     return evaluate(env, agent, ev.n, ev.m, runs, ev.seed, ev.max_attempts)
+
+
+def curve_counts(config: LearnConfig) -> tuple[int, ...]:
+    """The attempt counts the curve evaluates: ``evaluation.at`` up to the target, and it."""
+    target = config.target_attempts
+    return tuple(sorted({c for c in config.evaluation.at if c <= target} | {target}))
+
+
+def evaluate_curve(run_dir: Path, config: LearnConfig) -> list[dict[str, Any]]:
+    """Evaluate every curve count that has a kept model and no point yet; all points.
+
+    Each count's model is the one kept for it (``checkpoints/curve_<count>.pt``); the target's
+    point is the final evaluation, with ``final_runs`` runs. Points go to ``curve.jsonl`` as
+    they are done, so a killed evaluation redoes only the missing ones.
+    """
+    from torch.utils.tensorboard import SummaryWriter
+
+    from agents.fcn.checkpoint import load_checkpoint
+    from agents.training.logger import TrainingLogger
+
+    path = run_dir / CURVE_FILE
+    done = {int(p["attempts"]) for p in read_curve(path)}
+    models = read_curve_models(run_dir)
+    todo = [c for c in curve_counts(config) if c not in done and c in models]
+    if not todo:
+        return read_curve(path)
+    ev = config.evaluation
+    logger = TrainingLogger(SummaryWriter(str(run_dir / TB_DIR), filename_suffix=".eval"))
+    env = make_eval_env(config)
+    try:
+        for count in todo:
+            ref = models[count]
+            model = None
+            if ref.version:
+                model = load_checkpoint(run_dir / CHECKPOINTS / ref.path, config.env.grid)[0]
+            runs = max(ev.final_runs, ev.runs) if count == config.target_attempts else ev.runs
+            start = time.monotonic()
+            result = evaluate_model(env, model, config, runs, count)
+            append_point(path, {
+                **result.as_dict(), "eval_attempts": result.attempts,
+                "attempts": count,  # the dataset size: the learning curve's x
+                "model_version": ref.version, "trained_on": ref.attempts,
+                "seconds": time.monotonic() - start,
+            })  # fmt: skip
+            logger.evaluation(count, result.grasp_rate, result.stderr, result.pph)
+    finally:
+        env.close()
+        logger.close()
+    return read_curve(path)
 
 
 def read_curve(path: Path) -> list[dict[str, Any]]:
@@ -141,7 +192,9 @@ def plot_curve(curves: dict[str, list[dict[str, Any]]], out: Path, title: str = 
 __all__ = [
     "append_point",
     "attempts_to_reach",
+    "curve_counts",
     "curve_table",
+    "evaluate_curve",
     "evaluate_model",
     "make_eval_env",
     "plot_curve",

@@ -4,7 +4,9 @@ Layout of ``runs/<name>``::
 
     config.yaml        the resolved LearnConfig (a rerun with another config is refused)
     grasps.h5          the grasp dataset (its committed count is the attempt counter)
-    checkpoints/       model_00001.pt, ... (versioned, written atomically) and latest.json
+    checkpoints/       model_00001.pt, ... (versioned, written atomically) and latest.json;
+                       curve_00500.pt, ...: the model of each learning-curve count, and
+                       curve.json: which version each is
     tb/                TensorBoard events of the actor and the trainer
     curve.jsonl        one learning-curve point per line, appended and fsynced
     progress.json      wall time spent so far, updated as the loop goes
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,7 @@ CONFIG_FILE = "config.yaml"
 DATASET_FILE = "grasps.h5"
 CHECKPOINTS = "checkpoints"
 LATEST = "latest.json"
+CURVE_MODELS = "curve.json"
 CURVE_FILE = "curve.jsonl"
 PROGRESS_FILE = "progress.json"
 TRAINER_PID = "trainer.pid"
@@ -79,10 +83,12 @@ def resolve_run_dir(root: str | Path, config: LearnConfig, fresh: bool = False) 
         path.mkdir(exist_ok=True)
         stored = path / CONFIG_FILE
         if stored.exists():
-            if yaml.safe_load(stored.read_text()) != yaml.safe_load(text):
+            differ = differing_keys(yaml.safe_load(stored.read_text()), yaml.safe_load(text))
+            if differ:
                 raise ConfigError(
-                    f"{path} holds a run of another config; rerun with that config to resume"
-                    " it, or pass --fresh to start a new run beside it"
+                    f"{path} holds a run of another config (differing in {', '.join(differ)});"
+                    " rerun with that config to resume it, or pass --fresh to start a new run"
+                    " beside it"
                 )
         elif any(path.iterdir()):
             raise ConfigError(f"{path} is not empty and holds no {CONFIG_FILE}; refusing it")
@@ -92,6 +98,16 @@ def resolve_run_dir(root: str | Path, config: LearnConfig, fresh: bool = False) 
         (path / TB_DIR).mkdir(exist_ok=True)
         return path
     raise ConfigError(f"expected a free run directory for {config.name!r} under {root}")
+
+
+def differing_keys(stored: Any, given: Any, prefix: str = "") -> list[str]:
+    """The dotted keys whose values differ between two parsed configs."""
+    if isinstance(stored, dict) and isinstance(given, dict):
+        keys = sorted(set(stored) | set(given), key=str)
+        return [
+            d for k in keys for d in differing_keys(stored.get(k), given.get(k), f"{prefix}{k}.")
+        ]
+    return [] if stored == given else [prefix.rstrip(".") or "config"]
 
 
 @dataclass(frozen=True)
@@ -137,6 +153,56 @@ def checkpoint_name(version: int) -> str:
     return f"model_{version:05d}.pt"
 
 
+@dataclass(frozen=True)
+class ModelRef:
+    """A model version of the run: its number, file and the attempts it was trained on.
+
+    Version 0 is "no model yet" (the learning curve evaluates random grasps for it).
+    """
+
+    version: int
+    path: str
+    attempts: int
+
+
+def read_curve_models(run_dir: Path) -> dict[int, ModelRef]:
+    """The learning curve's models so far, by attempt count (``checkpoints/curve.json``)."""
+    try:
+        data = json.loads((run_dir / CHECKPOINTS / CURVE_MODELS).read_text())
+    except FileNotFoundError:
+        return {}
+    return {
+        int(k): ModelRef(int(v["version"]), str(v["path"]), int(v["attempts"]))
+        for k, v in data.items()
+    }
+
+
+def record_curve_checkpoints(
+    run_dir: Path, counts: tuple[int, ...], model: ModelRef, next_attempts: int | None
+) -> None:
+    """Keep ``model`` as the curve's model of every count in [model.attempts, next_attempts).
+
+    ``model`` is the newest model trained on at most those counts, since the next version is
+    trained on ``next_attempts`` (None: there is no next one). Its checkpoint is copied to
+    ``curve_<count>.pt``, so pruning never takes it; a count already kept stays as it is.
+    """
+    known = read_curve_models(run_dir)
+    folder = run_dir / CHECKPOINTS
+    new = [
+        c for c in counts
+        if c not in known and model.attempts <= c and (next_attempts is None or c < next_attempts)
+    ]  # fmt: skip
+    for count in new:
+        path = ""
+        if model.version:
+            path = f"curve_{count:05d}.pt"
+            shutil.copyfile(folder / model.path, folder / path)
+        known[count] = ModelRef(model.version, path, model.attempts)
+    if new:
+        data = {str(c): vars(m) for c, m in sorted(known.items())}
+        write_atomic(folder / CURVE_MODELS, json.dumps(data))
+
+
 def read_progress(run_dir: Path) -> dict[str, Any]:
     """``progress.json`` (wall seconds so far), or an empty dict."""
     try:
@@ -154,6 +220,7 @@ __all__ = [
     "CHECKPOINTS",
     "CONFIG_FILE",
     "CURVE_FILE",
+    "CURVE_MODELS",
     "DATASET_FILE",
     "FINAL_MODEL",
     "LATEST",
@@ -163,9 +230,13 @@ __all__ = [
     "TB_DIR",
     "TRAINER_PID",
     "Latest",
+    "ModelRef",
     "checkpoint_name",
+    "differing_keys",
+    "read_curve_models",
     "read_latest",
     "read_progress",
+    "record_curve_checkpoints",
     "resolve_run_dir",
     "write_atomic",
     "write_latest",

@@ -39,7 +39,7 @@ def scene_seed(seed: int, index: int) -> int:
 def phase_for(config: LearnConfig, index: int) -> PhaseConfig:
     """The phase that covers attempt ``index`` (the last phase beyond every ``until``)."""
     for phase in config.phases:
-        if index < phase.until:
+        if phase.until is None or index < phase.until:
             return phase
     return config.phases[-1]
 

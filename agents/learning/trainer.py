@@ -1,16 +1,17 @@
 """The trainer process: retrains the value model on the growing dataset while the actor acts.
 
 :func:`trainer_main` runs in its own process (multiprocessing, spawn context), on one torch
-thread. Each round it refreshes the dataset, reads the new committed records, trains a few
-epochs continuing from its last weights (:func:`agents.training.fit.train`), writes the next
-versioned checkpoint atomically and then points ``checkpoints/latest.json`` at it. The actor
-stats that pointer before every grasp and loads a newer version.
+thread with torch's deterministic algorithms. :class:`Trainer` does the rounds the schedule
+asks for (:mod:`agents.learning.rounds`): under lockstep round r trains on exactly the first
+n_r records, under the timed schedule on all there are. Each round continues from the last
+round's weights (:func:`agents.training.fit.train`), writes the next versioned checkpoint
+atomically and then points ``checkpoints/latest.json`` at it; the actor loads it from there.
 
-Weighted retraining (paper III-E, :func:`agents.training.fit.weighted_retraining`, continuing
-from the current weights) replaces plain rounds from ``weighted_from`` attempts on, or once
-the plateau rule fires: the test loss has not improved on its best by ``plateau_min_delta``
-for ``plateau_rounds`` rounds in a row. The switch is kept in the pointer's state, so a
-resumed trainer carries on with it.
+Weighted retraining (paper III-E, :func:`agents.training.fit.weighted_retraining`,
+continuing from the current weights) replaces plain rounds from ``weighted_from`` attempts
+on, or once the plateau rule fires: the test loss has not improved on its best by
+``plateau_min_delta`` for ``plateau_rounds`` rounds in a row. That state
+(:class:`TrainerState`) is kept in the pointer, so a resumed trainer carries on with it.
 
 The trainer dies with the actor: it asks Linux for SIGKILL when its parent dies
 (``prctl(PR_SET_PDEATHSIG)``), and also polls ``os.getppid()`` between rounds and while
@@ -25,10 +26,26 @@ import logging
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from agents.learning.config import LearnConfig, config_from_mapping
+from agents.learning.rounds import RoundSchedule
+from agents.learning.rundir import (
+    CHECKPOINTS,
+    DATASET_FILE,
+    TB_DIR,
+    Latest,
+    ModelRef,
+    checkpoint_name,
+    read_latest,
+    record_curve_checkpoints,
+    write_latest,
+)
+from agents.learning.schedule import STREAM_TRAINER, attempt_rng
 
 PR_SET_PDEATHSIG = 1
 
@@ -46,31 +63,183 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
-class _Data:
-    """The committed records read so far, extended incrementally."""
+@dataclass
+class TrainerState:
+    """What the trainer carries from round to round, beyond the weights.
+
+    Attributes:
+        weighted: weighted retraining is on (it stays on).
+        best_test_loss: the best test loss so far (the plateau rule's reference).
+        rounds_since_best: rounds in a row without an improvement on it.
+    """
+
+    weighted: bool = False
+    best_test_loss: float | None = None
+    rounds_since_best: int = 0
+
+    @classmethod
+    def from_pointer(cls, data: dict[str, Any] | None) -> TrainerState:
+        """The state stored in ``latest.json`` (defaults for a first round)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in fields})
+
+    def note_test_loss(self, loss: float | None, plateau_rounds: int, min_delta: float) -> None:
+        """Update the plateau counters with a round's test loss; switch weighting on."""
+        if loss is None or plateau_rounds <= 0 or self.weighted:
+            return
+        if self.best_test_loss is None or loss < self.best_test_loss - min_delta:
+            self.best_test_loss, self.rounds_since_best = float(loss), 0
+            return
+        self.rounds_since_best += 1
+        if self.rounds_since_best >= plateau_rounds:
+            self.weighted = True
+            log.info("test loss saturated at %.4f: weighted retraining from now on", loss)
+
+
+class _Records:
+    """The committed records read so far, as training samples, extended incrementally."""
 
     def __init__(self, path: Path, widths: tuple[float, ...]) -> None:
         from agents.data import GraspDataset
 
         self.dataset = GraspDataset(path)
         self.widths = widths
-        self.parts: list[Any] = []
-        self.count = 0
-        self.samples = None
+        self.samples: Any = None
         self.timestamps = np.zeros(0)
 
     def update(self) -> int:
+        """Read the records committed since the last call; the committed count."""
         from agents.data.samples import GraspSamples, samples_from_arrays
 
-        n = self.dataset.refresh()
-        if n > self.count:
-            arrays = self.dataset.read(slice(self.count, n))
+        n, have = self.dataset.refresh(), len(self.timestamps)
+        if n > have:
+            arrays = self.dataset.read(slice(have, n))
             new = samples_from_arrays(arrays, self.widths)
-            old = self.samples
-            self.samples = new if old is None else GraspSamples.concatenate([old, new])
+            self.samples = (
+                new if self.samples is None else GraspSamples.concatenate([self.samples, new])
+            )
             self.timestamps = np.concatenate([self.timestamps, arrays.timestamps])
-            self.count = n
-        return self.count
+        return n
+
+    def split(self, n: int) -> tuple[Any, Any]:
+        """The first ``n`` records as (training, test) samples, by the timestamp-hash split."""
+        from agents.data.split import in_test_set
+
+        test = in_test_set(self.timestamps[:n])
+        return (
+            self.samples.subset(np.flatnonzero(~test)),
+            self.samples.subset(np.flatnonzero(test)),
+        )
+
+    def close(self) -> None:
+        """Close the dataset."""
+        self.dataset.close()
+
+
+class Trainer:
+    """The rounds of one run directory; resumes from ``latest.json``.
+
+    Args:
+        run_dir: the run directory.
+        config: the run's config.
+        logger: where the round figures go (:class:`agents.training.logger.TrainingLogger`).
+    """
+
+    def __init__(self, run_dir: Path, config: LearnConfig, logger: Any) -> None:
+        from agents.fcn.checkpoint import load_checkpoint
+
+        self.run_dir, self.config, self.logger = run_dir, config, logger
+        self.rounds = RoundSchedule.of(config)
+        tc = config.trainer
+        self.train_config = dataclasses.replace(
+            tc.train,
+            num_threads=1,
+            retrain_from_scratch=False,
+            deterministic=tc.train.deterministic or config.schedule == "lockstep",
+        )
+        latest = read_latest(run_dir)
+        self.version, self.trained_on = latest.version, latest.attempts
+        self.state = TrainerState.from_pointer(latest.state)
+        self.model = None
+        if latest.version:
+            path = run_dir / CHECKPOINTS / latest.path
+            self.model = load_checkpoint(path, config.env.grid)[0]
+
+    def next_due(self, committed: int) -> int | None:
+        """The records the next round trains on, or None while it is not due yet."""
+        tc = self.config.trainer
+        if self.config.schedule == "lockstep":
+            due = self.rounds.attempts_of(self.rounds.round_of_version(self.version) + 1)
+            if due > self.config.target_attempts:
+                return None
+            return due if committed >= due else None
+        need = tc.min_attempts if self.version == 0 else self.trained_on + tc.min_new_attempts
+        return committed if committed >= need else None
+
+    def train_round(self, records: _Records, n: int) -> None:
+        """Train on the first ``n`` records and publish the next model version."""
+        from agents.training.fit import train, weighted_retraining
+
+        tc, grid = self.config.trainer, self.config.env.grid
+        rng = attempt_rng(self.config.seed, self.version + 1, STREAM_TRAINER)
+        train_set, test_set = records.split(n)
+        if not self.state.weighted and tc.weighted_from and n >= tc.weighted_from:
+            self.state.weighted = True
+            log.info("weighted retraining from %d attempts (weighted_from)", n)
+        start = time.perf_counter()
+        common = dict(
+            grid=grid, config=self.train_config, rng=rng, model=self.model, logger=self.logger,
+            dataset_size=n,
+        )  # fmt: skip
+        if self.state.weighted:
+            result = weighted_retraining(train_set, test_set, **common).second
+        else:
+            result = train(train_set, test_set, **common)
+        self.state.note_test_loss(result.test.get("loss"), tc.plateau_rounds, tc.plateau_min_delta)
+        self._publish(result, n)
+        self.logger.trainer_round(n, time.perf_counter() - start, self.state.weighted)
+
+    def _publish(self, result: Any, n: int) -> None:
+        """Save the round's model as the next version and point ``latest.json`` at it."""
+        from agents.fcn.checkpoint import save_checkpoint
+
+        before = ModelRef(self.version, checkpoint_name(self.version), self.trained_on)
+        self.model, self.version, self.trained_on = result.model, self.version + 1, n
+        facts = {**result.facts, "attempts": n, "version": self.version, **vars(self.state)}
+        name = checkpoint_name(self.version)
+        folder = self.run_dir / CHECKPOINTS
+        save_checkpoint(folder / name, self.model, self.config.env.grid, facts)
+        # the curve keeps, for each of its counts, the model trained on the most data up to it
+        record_curve_checkpoints(self.run_dir, self.config.evaluation.at, before, n)
+        write_latest(self.run_dir, Latest(self.version, name, n, vars(self.state)))
+        self._prune(folder)
+
+    def _prune(self, folder: Path) -> None:
+        """Delete old versions; never one the actor may still have to act on."""
+        keep_from = self.version - self.config.trainer.keep_checkpoints + 1
+        if self.config.schedule == "lockstep":
+            keep_from = min(keep_from, self.rounds.acting_version(self.trained_on))
+        for old in range(max(1, keep_from - 20), keep_from):
+            (folder / checkpoint_name(old)).unlink(missing_ok=True)
+
+    def serve(self, stop: Any, parent_pid: int) -> None:
+        """Do the rounds as they fall due until ``stop`` is set or the actor is gone."""
+        dataset_path = self.run_dir / DATASET_FILE
+        poll = self.config.trainer.poll_seconds
+        while not dataset_path.exists():  # the actor creates it first
+            if stop.is_set() or os.getppid() != parent_pid:
+                return
+            time.sleep(poll)
+        records = _Records(dataset_path, self.config.env.grid.widths)
+        try:
+            for _ in range(self.config.trainer.max_rounds):
+                while (due := self.next_due(records.update())) is None:
+                    if stop.is_set() or os.getppid() != parent_pid:
+                        return
+                    time.sleep(poll)
+                self.train_round(records, due)
+        finally:
+            records.close()
 
 
 def trainer_main(run_dir: str, config_data: dict, parent_pid: int, stop: Any) -> None:
@@ -84,122 +253,21 @@ def trainer_main(run_dir: str, config_data: dict, parent_pid: int, stop: Any) ->
     """
     die_with_parent(parent_pid)
     import torch
-
-    torch.set_num_threads(1)
-    try:
-        _loop(Path(run_dir), config_data, parent_pid, stop)
-    except KeyboardInterrupt:
-        pass
-
-
-def _loop(run_dir: Path, config_data: dict, parent_pid: int, stop: Any) -> None:
     from torch.utils.tensorboard import SummaryWriter
 
-    from agents.data.split import in_test_set
-    from agents.fcn.checkpoint import load_checkpoint, save_checkpoint
-    from agents.learning.config import config_from_mapping
-    from agents.learning.rundir import (
-        CHECKPOINTS,
-        DATASET_FILE,
-        TB_DIR,
-        Latest,
-        checkpoint_name,
-        read_latest,
-        write_latest,
-    )
-    from agents.learning.schedule import STREAM_TRAINER, attempt_rng
-    from agents.training.fit import train, weighted_retraining
     from agents.training.logger import TrainingLogger
 
-    config = config_from_mapping(config_data)
-    tc = config.trainer
-    train_config = dataclasses.replace(tc.train, num_threads=1, retrain_from_scratch=False)
-    grid = config.env.grid
-    latest = read_latest(run_dir)
-    model = None
-    if latest.version:
-        model, _ = load_checkpoint(run_dir / CHECKPOINTS / latest.path, grid)
-    state = dict(latest.state or {})
-    state.setdefault("weighted", False)
-    state.setdefault("best_test_loss", None)
-    state.setdefault("rounds_since_best", 0)
-    version = latest.version
-    last_count = latest.attempts if latest.version else 0
-    dataset_path = run_dir / DATASET_FILE
-    for _ in range(int(10 / tc.poll_seconds) + 600):  # the actor creates the file first
-        if dataset_path.exists() or stop.is_set():
-            break
-        time.sleep(tc.poll_seconds)
-    if stop.is_set() or not dataset_path.exists():
-        return
-    data = _Data(dataset_path, grid.widths)
-    writer = SummaryWriter(str(run_dir / TB_DIR), filename_suffix=".trainer")
-    logger = TrainingLogger(writer)
+    torch.set_num_threads(1)
+    path = Path(run_dir)
+    writer = SummaryWriter(str(path / TB_DIR), filename_suffix=".trainer")
     try:
-        for _ in range(tc.max_rounds):
-            if stop.is_set() or os.getppid() != parent_pid:
-                return
-            n = data.update()
-            need = tc.min_attempts if version == 0 else last_count + tc.min_new_attempts
-            if n < need:
-                time.sleep(tc.poll_seconds)
-                continue
-            rng = attempt_rng(config.seed, version + 1, STREAM_TRAINER)
-            test_mask = in_test_set(data.timestamps)
-            samples = data.samples
-            train_set = samples.subset(np.flatnonzero(~test_mask))
-            test_set = samples.subset(np.flatnonzero(test_mask))
-            if not state["weighted"] and tc.weighted_from and n >= tc.weighted_from:
-                state["weighted"] = True
-                log.info("weighted retraining from %d attempts (weighted_from)", n)
-            start = time.perf_counter()
-            if state["weighted"]:
-                result = weighted_retraining(
-                    train_set, test_set, grid, train_config, rng, logger, None, n, False, model
-                ).second
-            else:
-                result = train(train_set, test_set, grid, train_config, rng, model, logger, None, n)
-            if not result.trained:
-                last_count = n
-                continue
-            model = result.model
-            version += 1
-            loss = result.test.get("loss")
-            _plateau(state, loss, tc)
-            facts = {**result.facts, "attempts": n, "version": version, **state}
-            name = checkpoint_name(version)
-            save_checkpoint(run_dir / CHECKPOINTS / name, model, grid, facts)
-            write_latest(run_dir, Latest(version, name, n, state))
-            writer.add_scalar("charts/trainer_round_seconds", time.perf_counter() - start, n)
-            writer.add_scalar("charts/weighted_retraining", float(state["weighted"]), n)
-            writer.flush()
-            _prune(run_dir / CHECKPOINTS, version, tc.keep_checkpoints)
-            last_count = n
+        Trainer(path, config_from_mapping(config_data), TrainingLogger(writer)).serve(
+            stop, parent_pid
+        )
+    except KeyboardInterrupt:
+        pass
     finally:
         writer.close()
-        data.dataset.close()
 
 
-def _plateau(state: dict, loss: float | None, tc: Any) -> None:
-    """Update the plateau counters with this round's test loss; switch weighting on."""
-    if loss is None or tc.plateau_rounds <= 0 or state["weighted"]:
-        return
-    best = state["best_test_loss"]
-    if best is None or loss < best - tc.plateau_min_delta:
-        state["best_test_loss"] = float(loss)
-        state["rounds_since_best"] = 0
-        return
-    state["rounds_since_best"] += 1
-    if state["rounds_since_best"] >= tc.plateau_rounds:
-        state["weighted"] = True
-        log.info("test loss saturated at %.4f: weighted retraining from now on", best)
-
-
-def _prune(folder: Path, version: int, keep: int) -> None:
-    from agents.learning.rundir import checkpoint_name
-
-    for old in range(max(1, version - keep - 20), version - keep + 1):
-        (folder / checkpoint_name(old)).unlink(missing_ok=True)
-
-
-__all__ = ["die_with_parent", "trainer_main"]
+__all__ = ["Trainer", "TrainerState", "die_with_parent", "trainer_main"]

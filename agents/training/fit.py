@@ -186,7 +186,8 @@ def predict_values(
 
 def train(
     train_set: GraspSamples,
-    test_set: GraspSamples | None,
+    test_set: GraspSamples | None = None,
+    *,
     grid: GraspGrid,
     config: TrainConfig,
     rng: np.random.Generator,
@@ -292,15 +293,16 @@ def train(
 
 def weighted_retraining(
     train_set: GraspSamples,
-    test_set: GraspSamples | None,
+    test_set: GraspSamples | None = None,
+    *,
     grid: GraspGrid,
     config: TrainConfig,
     rng: np.random.Generator,
+    model: ValueModel | None = None,
     logger: TrainingLogger | None = None,
     probe: HeightImage | None = None,
     dataset_size: int | None = None,
     progress: bool = False,
-    model: ValueModel | None = None,
 ) -> RetrainResult:
     """Paper III-E: train with w_i = 1, then retrain with w_i from the first model's psi_i.
 
@@ -310,10 +312,11 @@ def weighted_retraining(
     second training writes the summary figures. Returns both results and the weights.
     """
     unweighted = train_set.with_weights(None)
-    first = train(
-        unweighted, test_set, grid, config, rng, model, logger, probe, dataset_size, progress,
-        log_summary=False,
+    common = dict(
+        grid=grid, config=config, rng=rng, logger=logger, probe=probe,
+        dataset_size=dataset_size, progress=progress,
     )  # fmt: skip
+    first = train(unweighted, test_set, model=model, log_summary=False, **common)
     if not first.trained:
         return RetrainResult(first, first, np.ones(len(train_set), np.float32))
     psi = predict_values(first.model, unweighted, grid, config.device)
@@ -322,10 +325,7 @@ def weighted_retraining(
     if not config.retrain_from_scratch:
         start = ValueModel(first.model.config).to(config.device)
         start.load_state_dict(first.model.state_dict())
-    second = train(
-        unweighted.with_weights(weights), test_set, grid, config, rng, start, logger, probe,
-        dataset_size, progress,
-    )  # fmt: skip
+    second = train(unweighted.with_weights(weights), test_set, model=start, **common)
     return RetrainResult(first, second, weights)
 
 

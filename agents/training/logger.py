@@ -1,4 +1,4 @@
-"""What training writes to TensorBoard, and under which tags.
+"""Everything the toolkit writes to TensorBoard, and under which tags: one logger for all.
 
 Against the dataset size (the number of attempts a training saw, train + test), once per
 training call, so retraining as data grows draws the paper's Fig. 6:
@@ -10,6 +10,13 @@ training call, so retraining as data grows draws the paper's Fig. 6:
 Against the epoch, counted across all training calls of one logger:
 
 * ``epochs/train_loss``, ``epochs/test_loss``, ``charts/learning_rate``.
+
+The self-supervised loop (:mod:`agents.learning`), against the attempts in the dataset:
+
+* ``charts/grasp_rate_last100``, ``charts/model_version``, ``charts/selection_<kind>`` for
+  ``kind`` in :data:`SELECTION_KINDS` (their shares of the last 100 attempts): the actor;
+* ``charts/trainer_round_seconds``, ``charts/weighted_retraining``: each trainer round;
+* ``eval/grasp_rate``, ``eval/grasp_rate_stderr``, ``eval/pph``: each learning-curve point.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import numpy as np
 from torch.utils.tensorboard import SummaryWriter
 
 TEST_TAGS = ("loss", "accuracy", "precision", "recall", "f1")
+SELECTION_KINDS = ("random", "probabilistic", "uncertain", "maximum")
 
 
 class TrainingLogger:
@@ -54,10 +62,41 @@ class TrainingLogger:
         if self.writer is not None:
             self.writer.add_image("images/heatmap", image, dataset_size, dataformats="HWC")
 
+    def actor(self, attempts: int, rate: float, version: int, shares: dict[str, float]) -> None:
+        """The actor's recent grasp rate, model version and selection mix."""
+        if self.writer is None:
+            return
+        self.writer.add_scalar("charts/grasp_rate_last100", rate, attempts)
+        self.writer.add_scalar("charts/model_version", version, attempts)
+        for kind in SELECTION_KINDS:
+            self.writer.add_scalar(f"charts/selection_{kind}", shares.get(kind, 0.0), attempts)
+
+    def trainer_round(self, attempts: int, seconds: float, weighted: bool) -> None:
+        """One trainer round: its wall time and whether it was weighted retraining."""
+        if self.writer is None:
+            return
+        self.writer.add_scalar("charts/trainer_round_seconds", seconds, attempts)
+        self.writer.add_scalar("charts/weighted_retraining", float(weighted), attempts)
+        self.writer.flush()
+
+    def evaluation(self, attempts: int, grasp_rate: float, stderr: float, pph: float) -> None:
+        """A learning-curve point."""
+        if self.writer is None:
+            return
+        self.writer.add_scalar("eval/grasp_rate", grasp_rate, attempts)
+        self.writer.add_scalar("eval/grasp_rate_stderr", stderr, attempts)
+        self.writer.add_scalar("eval/pph", pph, attempts)
+        self.writer.flush()
+
+    def close(self) -> None:
+        """Flush and close the writer."""
+        if self.writer is not None:
+            self.writer.close()
+
     def flush(self) -> None:
         """Write pending events to disk."""
         if self.writer is not None:
             self.writer.flush()
 
 
-__all__ = ["TEST_TAGS", "TrainingLogger"]
+__all__ = ["SELECTION_KINDS", "TEST_TAGS", "TrainingLogger"]

@@ -62,11 +62,12 @@ TINY = {
     "wait_for_model": 20.0,
     "log_every": 5,
     "phases": [
-        {"until": 10**9, "random": 0.2, "probabilistic": 0.4, "uncertain": 0.2, "maximum": 0.2}
+        {"until": None, "random": 0.2, "probabilistic": 0.4, "uncertain": 0.2, "maximum": 0.2}
     ],
     "trainer": {
         "min_attempts": 15,
         "min_new_attempts": 10,
+        "lag": 10,
         "weighted_from": 45,
         "plateau_rounds": 0,
         "poll_seconds": 0.1,

@@ -93,7 +93,7 @@ def test_run_starts_from_the_init_model(finished_run: Path, tmp_path: Path, writ
     config = load_config(
         write_config(
             tmp_path, name="warm", init_model=str(start), random_attempts=0, target_attempts=12,
-            phases=[{"until": 10**9, "maximum": 1.0}],
+            phases=[{"until": None, "maximum": 1.0}],
             evaluation={"at": [], "n": 2, "m": 4, "runs": 1, "final_runs": 0},
         )
     )  # fmt: skip

@@ -1,7 +1,12 @@
-"""SIGKILL the learning loop mid-run, run the same command again: it continues exactly."""
+"""SIGKILL the learning loop mid-run, run the same command again: it continues exactly.
+
+Exactly means record for record and weight for weight: under the lockstep schedule the
+resumed run's dataset and model digests equal those of a run that was never killed.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from agents.data import DatasetError, GraspDataset
+from agents.learning import load_config, resolve_run_dir, run_learning
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -68,3 +74,8 @@ def test_kill_and_resume_continues_without_loss_or_duplicates(
     assert set(methods[:25]) == {"random"}
     assert (runs / "tiny" / "report.json").is_file()
     assert not alive(int((runs / "tiny" / "trainer.pid").read_text()))
+    resumed = json.loads((runs / "tiny" / "report.json").read_text())
+    loaded = load_config(config)
+    whole = run_learning(loaded, resolve_run_dir(tmp_path / "whole", loaded), progress=False)
+    assert resumed["dataset_digest"] == whole["dataset_digest"]
+    assert resumed["model_digest"] == whole["model_digest"]

@@ -41,7 +41,9 @@ def test_training_drives_the_test_loss_down_and_logs(bars, grid, tmp_path):
     before = classification_metrics(predict_values(untrained, test_set, grid), test_set.rewards)[
         "loss"
     ]
-    result = train(train_set, test_set, grid, FAST, rng, logger=TrainingLogger(writer))
+    result = train(
+        train_set, test_set, grid=grid, config=FAST, rng=rng, logger=TrainingLogger(writer)
+    )
     writer.close()
     assert result.trained
     assert result.test["loss"] < 0.75 * before
@@ -64,10 +66,12 @@ def test_training_drives_the_test_loss_down_and_logs(bars, grid, tmp_path):
 
 def test_empty_dataset_is_not_trained_and_says_so(grid):
     empty = GraspSamples.empty(grid.image)
-    result = train(empty, empty, grid, FAST, np.random.default_rng(0))
+    result = train(empty, empty, grid=grid, config=FAST, rng=np.random.default_rng(0))
     assert not result.trained
     assert "at least 2 training attempts, got 0" in result.message
-    retrained = weighted_retraining(empty, None, grid, FAST, np.random.default_rng(0))
+    retrained = weighted_retraining(
+        empty, None, grid=grid, config=FAST, rng=np.random.default_rng(0)
+    )
     assert not retrained.second.trained
 
 
@@ -75,13 +79,13 @@ def test_single_class_dataset_trains_without_nan(bars, grid):
     train_set, test_set = bars
     failures = train_set.subset(np.flatnonzero(train_set.rewards == 0)[:40])
     config = TrainConfig(model=FAST.model, epochs=2, batch_size=16)
-    result = train(failures, test_set, grid, config, np.random.default_rng(0))
+    result = train(failures, test_set, grid=grid, config=config, rng=np.random.default_rng(0))
     assert result.trained
     assert "only failures" in result.message
     assert all(np.isfinite(v) for v in result.test.values())
     assert np.isfinite(result.train_loss)
     successes = train_set.subset(np.flatnonzero(train_set.rewards == 1)[:8])
-    result = train(successes, successes, grid, config, np.random.default_rng(0))
+    result = train(successes, successes, grid=grid, config=config, rng=np.random.default_rng(0))
     assert result.trained
     assert result.test["precision"] == 1.0
     assert np.isfinite(result.test["loss"])
@@ -91,8 +95,12 @@ def test_deterministic_switch_repeats_a_run_exactly(bars, grid):
     train_set, _ = bars
     small = train_set.subset(np.arange(64))
     config = TrainConfig(model=FAST.model, epochs=1, batch_size=16, deterministic=True)
-    a = train(small, None, grid, config, np.random.default_rng(5)).model.state_dict()
-    b = train(small, None, grid, config, np.random.default_rng(5)).model.state_dict()
+    a = train(
+        small, None, grid=grid, config=config, rng=np.random.default_rng(5)
+    ).model.state_dict()
+    b = train(
+        small, None, grid=grid, config=config, rng=np.random.default_rng(5)
+    ).model.state_dict()
     for name in a:
         torch.testing.assert_close(a[name], b[name], atol=0, rtol=0)
 
@@ -101,7 +109,9 @@ def test_weighted_retraining_uses_the_first_models_predictions(bars, grid):
     train_set, _ = bars
     small = train_set.subset(np.arange(96))
     config = TrainConfig(model=FAST.model, epochs=1, batch_size=32)
-    result = weighted_retraining(small, None, grid, config, np.random.default_rng(1))
+    result = weighted_retraining(
+        small, None, grid=grid, config=config, rng=np.random.default_rng(1)
+    )
     assert result.first.trained
     assert result.second.trained
     assert result.weights.sum() == pytest.approx(len(small), rel=1e-5)
@@ -123,7 +133,7 @@ def test_bad_arrays_are_refused(bars, grid):
         np.array([0, 3]), train_set.rewards[:2],
     )  # fmt: skip
     with pytest.raises(InvalidObservation, match=r"width indices in \[0, 2\]"):
-        train(wide, None, grid, FAST, np.random.default_rng(0))
+        train(wide, None, grid=grid, config=FAST, rng=np.random.default_rng(0))
 
 
 def test_concatenated_samples_keep_order_and_refuse_mixed_weights(bars):
@@ -154,7 +164,9 @@ def test_samples_from_dataset_arrays_place_off_grid_attempts_by_width(grid):
 def test_full_model_learns_the_bar_rule(grid):
     rng = np.random.default_rng(3)
     train_set, test_set = bar_scenes(1000, grid, rng), bar_scenes(300, grid, rng)
-    result = train(train_set, test_set, grid, TrainConfig(epochs=8), np.random.default_rng(0))
+    result = train(
+        train_set, test_set, grid=grid, config=TrainConfig(epochs=8), rng=np.random.default_rng(0)
+    )
     assert result.test["accuracy"] > 0.95
 
 
@@ -185,7 +197,13 @@ def test_global_rng_is_left_alone(bars, grid, tmp_path):
     state = torch.random.get_rng_state()
     numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002 (checking it is untouched)
     config = TrainConfig(model=FAST.model, epochs=1, batch_size=16)
-    result = train(train_set.subset(np.arange(32)), None, grid, config, np.random.default_rng(0))
+    result = train(
+        train_set.subset(np.arange(32)),
+        None,
+        grid=grid,
+        config=config,
+        rng=np.random.default_rng(0),
+    )
     path = save_checkpoint(tmp_path / "m.pt", result.model, grid)
     model, _ = load_checkpoint(path, grid)
     agent = FCNAgent(model, "probabilistic", grid, np.random.default_rng(0))
