@@ -39,6 +39,7 @@ from grasp_env.hardware.link import Deadline
 from grasp_env.hardware.wsg50_protocol import (
     ACK_PAYLOAD,
     FAULT_FLAGS,
+    RELEASE_STATES,
     Command,
     GraspingState,
     Packet,
@@ -183,11 +184,7 @@ class WSG50(TcpDriver):
 
     def release(self, width: float) -> None:
         """Open to ``width`` m, letting go of any part (RELEASE if a grasp happened, else MOVE)."""
-        if self.grasping_state() in (
-            GraspingState.HOLDING,
-            GraspingState.NO_PART_FOUND,
-            GraspingState.PART_LOST,
-        ):
+        if self.grasping_state() in RELEASE_STATES:
             speed = self._speed_mm(self.config.speed)
             self._motion(Command.RELEASE, release_payload(self._width_mm(width), speed), speed)
         else:

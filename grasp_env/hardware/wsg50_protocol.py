@@ -92,39 +92,53 @@ def command_name(command_id: int) -> str:
 
 
 class Status(enum.IntEnum):
-    """Status codes, the first u16 of every response payload (section 1.6.4)."""
+    """Status codes, the first u16 of every response payload (section 1.6.4), and their meaning.
 
-    E_SUCCESS = 0
-    E_NOT_AVAILABLE = 1
-    E_NO_SENSOR = 2
-    E_NOT_INITIALIZED = 3
-    E_ALREADY_RUNNING = 4
-    E_FEATURE_NOT_SUPPORTED = 5
-    E_INCONSISTENT_DATA = 6
-    E_TIMEOUT = 7
-    E_READ_ERROR = 8
-    E_WRITE_ERROR = 9
-    E_INSUFFICIENT_RESOURCES = 10
-    E_CHECKSUM_ERROR = 11
-    E_NO_PARAM_EXPECTED = 12
-    E_NOT_ENOUGH_PARAMS = 13
-    E_CMD_UNKNOWN = 14
-    E_CMD_FORMAT_ERROR = 15
-    E_ACCESS_DENIED = 16
-    E_ALREADY_OPEN = 17
-    E_CMD_FAILED = 18
-    E_CMD_ABORTED = 19
-    E_INVALID_HANDLE = 20
-    E_NOT_FOUND = 21
-    E_NOT_OPEN = 22
-    E_IO_ERROR = 23
-    E_INVALID_PARAMETER = 24
-    E_INDEX_OUT_OF_BOUNDS = 25
-    E_CMD_PENDING = 26
-    E_OVERRUN = 27
-    E_RANGE_ERROR = 28
-    E_AXIS_BLOCKED = 29
-    E_FILE_EXISTS = 30
+    The one table of the codes: :data:`STATUS_ERRORS` makes an exception type of each
+    failure code, and :func:`status_error` words its message from ``meaning``.
+    """
+
+    _value_: int
+    meaning: str
+
+    def __new__(cls, code: int, meaning: str = "") -> Status:
+        """A member of value ``code`` (lookups such as ``Status(29)`` do not come here)."""
+        member = int.__new__(cls, code)
+        member._value_ = code
+        member.meaning = meaning
+        return member
+
+    E_SUCCESS = 0, "no error"
+    E_NOT_AVAILABLE = 1, "function or data not available"
+    E_NO_SENSOR = 2, "no measuring converter connected"
+    E_NOT_INITIALIZED = 3, "device not initialised (e.g. not homed)"
+    E_ALREADY_RUNNING = 4, "another motion is still running"
+    E_FEATURE_NOT_SUPPORTED = 5, "feature not supported"
+    E_INCONSISTENT_DATA = 6, "inconsistent data"
+    E_TIMEOUT = 7, "the gripper itself timed out"
+    E_READ_ERROR = 8, "read error"
+    E_WRITE_ERROR = 9, "write error"
+    E_INSUFFICIENT_RESOURCES = 10, "insufficient resources"
+    E_CHECKSUM_ERROR = 11, "the gripper saw a bad CRC in the request"
+    E_NO_PARAM_EXPECTED = 12, "no parameters expected"
+    E_NOT_ENOUGH_PARAMS = 13, "not enough parameters"
+    E_CMD_UNKNOWN = 14, "unknown command"
+    E_CMD_FORMAT_ERROR = 15, "command format error"
+    E_ACCESS_DENIED = 16, "access denied (e.g. motion while fast-stopped)"
+    E_ALREADY_OPEN = 17, "already open"
+    E_CMD_FAILED = 18, "command failed"
+    E_CMD_ABORTED = 19, "a STOP interrupted the motion"
+    E_INVALID_HANDLE = 20, "invalid handle"
+    E_NOT_FOUND = 21, "not found"
+    E_NOT_OPEN = 22, "not open"
+    E_IO_ERROR = 23, "I/O error"
+    E_INVALID_PARAMETER = 24, "invalid parameter"
+    E_INDEX_OUT_OF_BOUNDS = 25, "index out of bounds"
+    E_CMD_PENDING = 26, "command still pending where a final answer was due"
+    E_OVERRUN = 27, "overrun"
+    E_RANGE_ERROR = 28, "a parameter out of range"
+    E_AXIS_BLOCKED = 29, "the fingers were blocked during a move"
+    E_FILE_EXISTS = 30, "file exists"
 
 
 def status_name(code: int) -> str:
@@ -187,6 +201,12 @@ class GraspingState(enum.IntEnum):
     RELEASING = 5
     POSITIONING = 6
     ERROR = 7
+
+
+#: The grasping states RELEASE PART (0x26) is accepted in; in others it is E_ACCESS_DENIED.
+RELEASE_STATES = frozenset(
+    {GraspingState.HOLDING, GraspingState.NO_PART_FOUND, GraspingState.PART_LOST}
+)
 
 
 @dataclass(frozen=True)
@@ -470,222 +490,19 @@ class WsgStatusError(DeviceFault):
         self.command = command
 
 
-class WsgNotAvailable(WsgStatusError):
-    """E_NOT_AVAILABLE (1): function or data not available."""
-
-    status = Status.E_NOT_AVAILABLE
-
-
-class WsgNoSensor(WsgStatusError):
-    """E_NO_SENSOR (2): no measuring converter connected."""
-
-    status = Status.E_NO_SENSOR
-
-
-class WsgNotInitialized(WsgStatusError):
-    """E_NOT_INITIALIZED (3): device not initialised (e.g. not homed)."""
-
-    status = Status.E_NOT_INITIALIZED
-
-
-class WsgAlreadyRunning(WsgStatusError):
-    """E_ALREADY_RUNNING (4): another motion is still running."""
-
-    status = Status.E_ALREADY_RUNNING
-
-
-class WsgFeatureNotSupported(WsgStatusError):
-    """E_FEATURE_NOT_SUPPORTED (5)."""
-
-    status = Status.E_FEATURE_NOT_SUPPORTED
-
-
-class WsgInconsistentData(WsgStatusError):
-    """E_INCONSISTENT_DATA (6)."""
-
-    status = Status.E_INCONSISTENT_DATA
-
-
-class WsgTimeout(WsgStatusError):
-    """E_TIMEOUT (7): the gripper itself timed out."""
-
-    status = Status.E_TIMEOUT
-
-
-class WsgReadError(WsgStatusError):
-    """E_READ_ERROR (8)."""
-
-    status = Status.E_READ_ERROR
-
-
-class WsgWriteError(WsgStatusError):
-    """E_WRITE_ERROR (9)."""
-
-    status = Status.E_WRITE_ERROR
-
-
-class WsgInsufficientResources(WsgStatusError):
-    """E_INSUFFICIENT_RESOURCES (10)."""
-
-    status = Status.E_INSUFFICIENT_RESOURCES
-
-
-class WsgChecksumError(WsgStatusError):
-    """E_CHECKSUM_ERROR (11): the gripper saw a bad CRC in the request."""
-
-    status = Status.E_CHECKSUM_ERROR
-
-
-class WsgNoParamExpected(WsgStatusError):
-    """E_NO_PARAM_EXPECTED (12)."""
-
-    status = Status.E_NO_PARAM_EXPECTED
-
-
-class WsgNotEnoughParams(WsgStatusError):
-    """E_NOT_ENOUGH_PARAMS (13)."""
-
-    status = Status.E_NOT_ENOUGH_PARAMS
-
-
-class WsgCmdUnknown(WsgStatusError):
-    """E_CMD_UNKNOWN (14)."""
-
-    status = Status.E_CMD_UNKNOWN
-
-
-class WsgCmdFormatError(WsgStatusError):
-    """E_CMD_FORMAT_ERROR (15)."""
-
-    status = Status.E_CMD_FORMAT_ERROR
-
-
-class WsgAccessDenied(WsgStatusError):
-    """E_ACCESS_DENIED (16): e.g. motion while fast-stopped."""
-
-    status = Status.E_ACCESS_DENIED
-
-
-class WsgAlreadyOpen(WsgStatusError):
-    """E_ALREADY_OPEN (17)."""
-
-    status = Status.E_ALREADY_OPEN
-
-
-class WsgCmdFailed(WsgStatusError):
-    """E_CMD_FAILED (18)."""
-
-    status = Status.E_CMD_FAILED
-
-
-class WsgCmdAborted(WsgStatusError):
-    """E_CMD_ABORTED (19): a STOP interrupted the motion."""
-
-    status = Status.E_CMD_ABORTED
-
-
-class WsgInvalidHandle(WsgStatusError):
-    """E_INVALID_HANDLE (20)."""
-
-    status = Status.E_INVALID_HANDLE
-
-
-class WsgNotFound(WsgStatusError):
-    """E_NOT_FOUND (21)."""
-
-    status = Status.E_NOT_FOUND
-
-
-class WsgNotOpen(WsgStatusError):
-    """E_NOT_OPEN (22)."""
-
-    status = Status.E_NOT_OPEN
-
-
-class WsgIoError(WsgStatusError):
-    """E_IO_ERROR (23)."""
-
-    status = Status.E_IO_ERROR
-
-
-class WsgInvalidParameter(WsgStatusError):
-    """E_INVALID_PARAMETER (24)."""
-
-    status = Status.E_INVALID_PARAMETER
-
-
-class WsgIndexOutOfBounds(WsgStatusError):
-    """E_INDEX_OUT_OF_BOUNDS (25)."""
-
-    status = Status.E_INDEX_OUT_OF_BOUNDS
-
-
-class WsgCmdPending(WsgStatusError):
-    """E_CMD_PENDING (26) where a final answer was due."""
-
-    status = Status.E_CMD_PENDING
-
-
-class WsgOverrun(WsgStatusError):
-    """E_OVERRUN (27)."""
-
-    status = Status.E_OVERRUN
-
-
-class WsgRangeError(WsgStatusError):
-    """E_RANGE_ERROR (28): a parameter out of range."""
-
-    status = Status.E_RANGE_ERROR
-
-
-class WsgAxisBlocked(WsgStatusError):
-    """E_AXIS_BLOCKED (29): the fingers were blocked during a move."""
-
-    status = Status.E_AXIS_BLOCKED
-
-
-class WsgFileExists(WsgStatusError):
-    """E_FILE_EXISTS (30)."""
-
-    status = Status.E_FILE_EXISTS
-
-
-#: One exception type per status code (E_SUCCESS has none).
+def _error_type(status: Status) -> type[WsgStatusError]:
+    """The exception type of a failure code: E_AXIS_BLOCKED gives ``WsgAxisBlocked``."""
+    name = "Wsg" + "".join(word.capitalize() for word in status.name[2:].split("_"))
+    doc = f"{status.name} ({int(status)}): {status.meaning}."
+    return type(name, (WsgStatusError,), {"status": status, "__doc__": doc, "__module__": __name__})
+
+
+#: One exception type per failure code (E_SUCCESS has none), made from :class:`Status` and
+#: importable by its name: ``WsgNotAvailable`` ... ``WsgFileExists``.
 STATUS_ERRORS: dict[Status, type[WsgStatusError]] = {
-    cls.status: cls
-    for cls in (
-        WsgNotAvailable,
-        WsgNoSensor,
-        WsgNotInitialized,
-        WsgAlreadyRunning,
-        WsgFeatureNotSupported,
-        WsgInconsistentData,
-        WsgTimeout,
-        WsgReadError,
-        WsgWriteError,
-        WsgInsufficientResources,
-        WsgChecksumError,
-        WsgNoParamExpected,
-        WsgNotEnoughParams,
-        WsgCmdUnknown,
-        WsgCmdFormatError,
-        WsgAccessDenied,
-        WsgAlreadyOpen,
-        WsgCmdFailed,
-        WsgCmdAborted,
-        WsgInvalidHandle,
-        WsgNotFound,
-        WsgNotOpen,
-        WsgIoError,
-        WsgInvalidParameter,
-        WsgIndexOutOfBounds,
-        WsgCmdPending,
-        WsgOverrun,
-        WsgRangeError,
-        WsgAxisBlocked,
-        WsgFileExists,
-    )
+    status: _error_type(status) for status in Status if status is not Status.E_SUCCESS
 }
+globals().update({cls.__name__: cls for cls in STATUS_ERRORS.values()})
 
 
 def status_error(
@@ -694,6 +511,8 @@ def status_error(
     """The typed exception for ``status`` in reply to ``command``, with a readable message."""
     cls = STATUS_ERRORS.get(status, WsgStatusError)  # type: ignore[call-overload]
     cause = f"{command_name(command)} answered {status_name(status)}"
+    if cls is not WsgStatusError:
+        cause += f": {Status(status).meaning}"
     if detail:
         cause += f"; {detail}"
     return cls(device, cause, history, status=status, command=command)

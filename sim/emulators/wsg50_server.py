@@ -34,6 +34,7 @@ from grasp_env.hardware.wsg50_protocol import (
     HEADER_SIZE,
     MOTION_COMMANDS,
     PREAMBLE,
+    RELEASE_STATES,
     Command,
     GraspingState,
     Packet,
@@ -451,11 +452,7 @@ class WSG50Emulator(LoopbackServer):
             return Status.E_RANGE_ERROR
         if cmd == Command.GRASP:
             return lambda: self._do_grasp(width, speed)
-        if self.grasping not in (
-            GraspingState.HOLDING,
-            GraspingState.NO_PART_FOUND,
-            GraspingState.PART_LOST,
-        ):
+        if self.grasping not in RELEASE_STATES:
             return Status.E_ACCESS_DENIED
         return lambda: self._do_release(width, speed)
 

@@ -187,6 +187,21 @@ def test_every_failure_status_has_its_own_exception():
         assert "MOVE (0x21)" in exc.cause
 
 
+def test_a_status_error_says_what_its_code_means():
+    exc = wp.status_error(wp.Status.E_AXIS_BLOCKED, "dev", wp.Command.MOVE, "system flags: none")
+    assert exc.cause == (
+        "MOVE (0x21) answered E_AXIS_BLOCKED (29): the fingers were blocked during a move;"
+        " system flags: none"
+    )
+
+
+def test_each_status_exception_is_importable_by_the_name_of_its_code():
+    for cls in wp.STATUS_ERRORS.values():
+        assert getattr(wp, cls.__name__) is cls
+    assert wp.STATUS_ERRORS[wp.Status.E_IO_ERROR] is wp.WsgIoError
+    assert wp.STATUS_ERRORS[wp.Status.E_NOT_ENOUGH_PARAMS] is wp.WsgNotEnoughParams
+
+
 def test_unknown_status_gets_the_base_exception():
     exc = wp.status_error(99, "dev", 0x21)
     assert type(exc) is wp.WsgStatusError
