@@ -84,11 +84,6 @@ class TwinCell:
         """Names of the objects in the scene."""
         return self.world.movable()
 
-    @property
-    def physics_steps(self) -> int:
-        """Physics steps taken since the cell was made (a cost measure for benchmarks)."""
-        return self.world.steps
-
     def clock(self) -> float:
         """Simulated seconds since the cell was made, by the timing model."""
         return self._clock.now()

@@ -1,10 +1,10 @@
 """A stand-in for the Ensenso ``nxlib`` Python API: the subset the camera driver uses.
 
 It holds the NxLib tree in memory and implements ``NxLibItem`` (path indexing with strings
-and integers, assignment, ``set_t``, ``set_json``, ``as_int/as_double/as_string/as_bool/
-as_json``, ``exists``, ``count``, ``get_binary_data``), ``NxLibCommand`` (``parameters()``,
+and integers, assignment, ``set_t``, ``set_json``, ``as_int/as_double/as_string``,
+``exists``, ``count``, ``get_binary_data``), ``NxLibCommand`` (``parameters()``,
 ``execute(wait=...)``, ``finished()``, ``successful()``, ``result()``), ``NxLibException``
-(``get_error_text()``, ``get_error_code()``) and ``api.initialize()/finalize()``. Commands
+(``get_error_text()``) and ``api.initialize()/finalize()``. Commands
 and their parameters are validated: an unknown command, an unknown parameter, an unknown or
 unopened camera, or a step out of order (point map before disparity map, ...) fails as NxLib
 does, with ``ErrorSymbol`` and ``ErrorText`` in the result and an exception when waited for.
@@ -34,7 +34,6 @@ from grasp_env.hardware.ensenso import pose_from_nx, pose_to_nx
 
 Renderer = Callable[[Pose, tuple[int, int]], np.ndarray]
 
-NXLIB_OPERATION_SUCCEEDED = 0
 NXLIB_ITEM_INEXISTENT = 3
 NXLIB_BAD_REQUEST = 11
 NXLIB_ITEM_TYPE_NOT_COMPATIBLE = 13
@@ -59,10 +58,6 @@ class NxLibException(Exception):
         self.path = path
         self.error_code = error_code
         self.text = text or f"error {error_code} at {path}"
-
-    def get_error_code(self) -> int:
-        """The NxLib error code."""
-        return self.error_code
 
     def get_error_text(self) -> str:
         """A readable description."""
@@ -105,9 +100,6 @@ class _Item:
             raise NxLibException(self.path, NXLIB_BAD_REQUEST, f"bad JSON: {exc}") from exc
         self._lib._write(self._path, data)
 
-    def erase(self) -> None:
-        self._lib._erase(self._path)
-
     # reading
     def _get(self) -> Any:
         value = self._lib._read(self._path)
@@ -140,15 +132,6 @@ class _Item:
 
     def as_string(self) -> str:
         return self._typed((str,), "a string")
-
-    def as_bool(self) -> bool:
-        return self._typed((bool,), "a boolean")
-
-    def as_json(self, *args: Any) -> str:
-        value = self._get()
-        if isinstance(value, np.ndarray):
-            return json.dumps({"Binary": list(value.shape)})
-        return json.dumps(value)
 
     def get_binary_data(self) -> np.ndarray:
         value = self._get()
@@ -192,10 +175,6 @@ class _Command:
 
     def successful(self) -> bool:
         return not self.result()["ErrorSymbol"].exists()
-
-    def assert_successful(self) -> None:
-        if not self.finished() or not self.successful():
-            raise NxLibException(self._node().path, NXLIB_EXECUTION_FAILED)
 
 
 class _Api:
@@ -295,11 +274,6 @@ class FakeNxLib:
                 node[key] = child
             node = child
         node[path[-1]] = value
-
-    def _erase(self, path: tuple) -> None:
-        parent = self._read(path[:-1])
-        if isinstance(parent, dict):
-            parent.pop(path[-1], None)
 
     def _new_slot(self, node_name: str | None) -> str:
         self._slots += 1

@@ -27,9 +27,6 @@ class LoopbackServer:
         name: the serving thread's name.
         lock: guards the connection and the subclass's state (a re-entrant one where the
             subclass takes it again while holding it).
-
-    Attributes:
-        connections: how many clients have connected so far.
     """
 
     def __init__(
@@ -42,7 +39,6 @@ class LoopbackServer:
         self._listener: socket.socket | None = None
         self._conn: socket.socket | None = None
         self._thread: threading.Thread | None = None
-        self.connections = 0
 
     @property
     def address(self) -> tuple[str, int]:
@@ -113,7 +109,6 @@ class LoopbackServer:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._conn = conn
-                self.connections += 1
             self._handle(conn)
 
     def _handle(self, conn: socket.socket) -> None:

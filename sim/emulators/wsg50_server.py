@@ -61,10 +61,6 @@ STREAMABLE = (
 ANY = -1
 
 
-def _f32(value: float) -> bytes:
-    return struct.pack("<f", value)
-
-
 class WSG50Emulator(LoopbackServer):
     """A WSG 50 command server on loopback (listening, serving, stopping: :class:`LoopbackServer`).
 
