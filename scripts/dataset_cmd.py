@@ -68,6 +68,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"images          {rows} x {cols} px at {1000.0 * s['pixel_size']:g} mm/px",
         f"records         {s['records']}"
         + (f" (+{s['uncommitted']} uncommitted)" if s["uncommitted"] else ""),
+        f"digest          {s['digest']}",
         f"grasp rate      {_rate(s['grasp_rate'])}",
         f"train / test    {s['train']} / {s['test']} (timestamp hash < {s['test_fraction']:g}"
         " goes to test)",

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.data.digest import dataset_digest
 from agents.data.reader import GraspDataset
 from agents.data.schema import (
     FIELDS,
@@ -98,7 +99,8 @@ def summarize(path: str | os.PathLike[str], verify: bool = False) -> dict[str, A
     file is an error); with ``verify``, also reads and decompresses every committed record.
 
     Keys: path, file_bytes, schema_version, library_version, created, created_iso,
-    pixel_size, image_shape, records, uncommitted, grasp_rate, train, test, test_fraction,
+    pixel_size, image_shape, records, digest (:func:`agents.data.digest.dataset_digest`),
+    uncommitted, grasp_rate, train, test, test_fraction,
     methods, object_sets, env_ids (each ``{name: {records, grasp_rate}}``), time_first,
     time_last, time_span_s, bytes_per_record, recoveries, config, meta.
 
@@ -125,6 +127,7 @@ def summarize(path: str | os.PathLike[str], verify: bool = False) -> dict[str, A
             "pixel_size": ds.image.pixel_size,
             "image_shape": list(ds.image.shape),
             "records": n,
+            "digest": dataset_digest(ds),
             "uncommitted": ds.uncommitted,
             "grasp_rate": _rate(rewards),
             "train": int(train.size),
