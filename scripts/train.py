@@ -18,7 +18,6 @@ when it has one, else the default grid on the dataset's image geometry.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -27,9 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from grasp_env.config import from_dict, to_dict
+from grasp_env.config import to_dict
 from grasp_env.errors import ConfigError, GraspError
-from grasp_env.grasp_grid import GraspGrid
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,24 +75,6 @@ def new_run_dir(root: str | Path, prefix: str) -> Path:
     raise ConfigError(f"expected a free run directory name under {root}, got 1000 taken")
 
 
-def grid_for_dataset(dataset: Any) -> GraspGrid:
-    """The grid stored in the dataset's config, else the default grid on its image geometry.
-
-    Raises:
-        ConfigError: the stored grid's image geometry differs from the records'.
-    """
-    stored = dataset.config.get("grid") if isinstance(dataset.config, dict) else None
-    grid = from_dict(GraspGrid, stored, "dataset config.grid") if stored else None
-    if grid is None:
-        grid = GraspGrid(image=dataset.image)
-    if grid.image != dataset.image:
-        raise ConfigError(
-            f"{dataset.path}: the stored grid's image {grid.image} differs from the records'"
-            f" {dataset.image}"
-        )
-    return grid
-
-
 def run(args: argparse.Namespace) -> int:
     """Train, save the checkpoint and the figures in a new run directory; exit status."""
     try:
@@ -107,36 +87,60 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from torch.utils.tensorboard import SummaryWriter
 
-    from agents.data import GraspDataset
-    from agents.data.samples import GraspSamples, samples_from_arrays
     from agents.fcn.checkpoint import load_checkpoint, save_checkpoint
-    from agents.fcn.model import ModelConfig
-    from agents.training.config import TrainConfig
-    from agents.training.fit import train, weighted_retraining
     from agents.training.logger import TrainingLogger
+    from agents.training.offline import load_datasets, train_sizes
 
-    parts, train_parts, test_parts, grid = [], [], [], None
-    for path in args.dataset:
-        with GraspDataset(path) as dataset:
-            own = grid_for_dataset(dataset)
-            if grid is not None and own != grid:
-                raise ConfigError(
-                    f"{path}: expected the grid of {args.dataset[0]} ({grid}), got {own}"
-                )
-            grid = own
-            offset = sum(len(p) for p in parts)
-            parts.append(samples_from_arrays(dataset.read(), grid.widths))
-            train_part, test_part = dataset.split()
-            train_parts.append(train_part + offset)
-            test_parts.append(test_part + offset)
-    samples = GraspSamples.concatenate(parts)
-    train_idx, test_idx = np.concatenate(train_parts), np.concatenate(test_parts)
-    dataset_path = ",".join(str(p) for p in args.dataset)
-    model_config = ModelConfig()
-    if args.init:
-        model_config = load_checkpoint(args.init, grid, args.device)[0].config
-    config = TrainConfig(
-        model=model_config,
+    data = load_datasets(args.dataset)
+    grid = data.grid
+
+    def start() -> Any:
+        return load_checkpoint(args.init, grid, args.device)[0] if args.init else None
+
+    config = _train_config(args, start())
+    sizes = _sizes(args.sizes, len(data.samples))
+    run_dir = new_run_dir(args.runs, args.name)
+    dataset_path = ",".join(data.sources)
+    resolved = {
+        "dataset": dataset_path, "records": len(data.samples),
+        "train_records": len(data.train_index), "test_records": len(data.test_index),
+        "sizes": sizes, "retrain": not args.no_retrain, "seed": args.seed, "init": args.init,
+        "train_config": to_dict(config), "grid": to_dict(grid),
+    }  # fmt: skip
+    (run_dir / "config.json").write_text(json.dumps(resolved, indent=2))
+    print(f"run directory: {run_dir}")
+    writer = SummaryWriter(str(run_dir))
+    done = train_sizes(
+        data, config=config, sizes=sizes, rng=np.random.default_rng(args.seed),
+        retrain=not args.no_retrain, start=start, logger=TrainingLogger(writer),
+        progress=not args.quiet, report=lambda size, r: print(f"[{size} records] {r.message}"),
+    )  # fmt: skip
+    writer.close()
+    result, first = done.result, done.first
+    if not result.trained:
+        (run_dir / "result.json").write_text(
+            json.dumps({"trained": False, "message": result.message})
+        )
+        print(f"grasp train: {result.message}", file=sys.stderr)
+        return 1
+    facts = {**result.facts, "dataset": dataset_path, "seed": args.seed, "run_dir": str(run_dir)}
+    if first is not None and first.trained:
+        save_checkpoint(run_dir / "first_model.pt", first.model, grid, first.facts, False)
+    save_checkpoint(run_dir / "model.pt", result.model, grid, facts, overwrite=False)
+    (run_dir / "result.json").write_text(
+        json.dumps({"trained": True, "figures": done.figures, "facts": facts}, indent=2)
+    )
+    print(f"model: {run_dir / 'model.pt'}")
+    return 0
+
+
+def _train_config(args: argparse.Namespace, init: Any) -> Any:
+    """The TrainConfig of the command line (the network's shape from ``--init`` if given)."""
+    from agents.fcn.model_config import ModelConfig
+    from agents.training.config import TrainConfig
+
+    return TrainConfig(
+        model=init.config if init is not None else ModelConfig(),
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
@@ -149,64 +153,6 @@ def _run(args: argparse.Namespace) -> int:
         deterministic=args.deterministic,
         num_threads=args.threads,
     )
-    sizes = _sizes(args.sizes, len(samples))
-    run_dir = new_run_dir(args.runs, args.name)
-    resolved = {
-        "dataset": dataset_path,
-        "records": len(samples),
-        "train_records": len(train_idx),
-        "test_records": len(test_idx),
-        "sizes": sizes,
-        "retrain": not args.no_retrain,
-        "seed": args.seed,
-        "init": args.init,
-        "train_config": to_dict(config),
-        "grid": to_dict(grid),
-    }
-    (run_dir / "config.json").write_text(json.dumps(resolved, indent=2))
-    print(f"run directory: {run_dir}")
-    rng = np.random.default_rng(args.seed)
-    writer = SummaryWriter(str(run_dir))
-    logger = TrainingLogger(writer)
-    probe_idx = test_idx[0] if len(test_idx) else (train_idx[0] if len(train_idx) else None)
-    probe = None
-    if probe_idx is not None:
-        from grasp_env.geometry import HeightImage
-
-        probe = HeightImage(samples.heights[probe_idx], samples.valid[probe_idx])
-    figures = []
-    result = first = None
-    for size in sizes:
-        start = load_checkpoint(args.init, grid, args.device)[0] if args.init else None
-        tr = samples.subset(train_idx[train_idx < size])
-        te = samples.subset(test_idx[test_idx < size])
-        if args.no_retrain:
-            result = train(
-                tr, te, grid, config, rng, start, logger, probe, size, not args.quiet
-            )  # fmt: skip
-        else:
-            both = weighted_retraining(
-                tr, te, grid, dataclasses.replace(config, retrain_from_scratch=start is None),
-                rng, logger, probe, size, not args.quiet, start,
-            )  # fmt: skip
-            first, result = both.first, both.second
-        print(f"[{size} records] {result.message}")
-        figures.append({"dataset_size": size, "train_loss": result.train_loss, **result.test})
-    writer.close()
-    if result is None or not result.trained:
-        message = result.message if result is not None else "no dataset size to train on"
-        (run_dir / "result.json").write_text(json.dumps({"trained": False, "message": message}))
-        print(f"grasp train: {message}", file=sys.stderr)
-        return 1
-    facts = {**result.facts, "dataset": dataset_path, "seed": args.seed, "run_dir": str(run_dir)}
-    if first is not None and first.trained:
-        save_checkpoint(run_dir / "first_model.pt", first.model, grid, first.facts, False)
-    save_checkpoint(run_dir / "model.pt", result.model, grid, facts, overwrite=False)
-    (run_dir / "result.json").write_text(
-        json.dumps({"trained": True, "figures": figures, "facts": facts}, indent=2)
-    )
-    print(f"model: {run_dir / 'model.pt'}")
-    return 0
 
 
 def _sizes(text: str, total: int) -> list[int]:
