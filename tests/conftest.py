@@ -1,4 +1,4 @@
-"""Suite-wide fixtures: the default grasp grid, and no connection beyond this machine's loopback.
+"""Suite-wide fixtures: the default grid, waiting on a condition, loopback-only sockets.
 
 The real cell's configuration names real device addresses; a test that picked it up by
 mistake must fail at once instead of sending traffic to them.
@@ -6,6 +6,8 @@ mistake must fail at once instead of sending traffic to them.
 
 import ipaddress
 import socket
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -31,3 +33,23 @@ def _no_traffic_beyond_loopback(monkeypatch):
 def grid() -> GraspGrid:
     """The default grasp grid (20 rotations x 40 x 40 positions x 3 widths)."""
     return GraspGrid()
+
+
+def _wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll ``predicate`` until it is true; fail after ``timeout`` s, naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout:g} s for {what}", pytrace=False)
+        time.sleep(0.002)
+
+
+@pytest.fixture
+def wait_until() -> Callable[[Callable[[], object], float, str], None]:
+    """``wait_until(predicate, timeout, what)``: wait on a condition instead of sleeping.
+
+    For what another thread does (an emulator logging a request, a device reacting): poll
+    ``predicate`` until it is true, or fail the test after ``timeout`` seconds with
+    "waited ... for ``what``".
+    """
+    return _wait_until

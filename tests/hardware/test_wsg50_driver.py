@@ -144,16 +144,30 @@ def test_homing(emulator, gripper, gripper_backend):
     assert requests(emulator)[-1] == (Cmd.HOMING, b"\x00")
 
 
-def test_automatic_updates_are_demultiplexed(emulator, gripper, gripper_backend):
+def pushed_width_mm(gripper: WSG50) -> float | None:
+    """The opening in the newest automatic GET_WIDTH update the driver kept, mm (None: none)."""
+    update = gripper.updates.get(Cmd.GET_WIDTH)
+    return None if update is None else wp.unpack_floats(update.data, 1, "width")[0]
+
+
+def test_automatic_updates_are_kept_apart_from_the_replies(emulator, gripper, wait_until):
     gripper.start_updates(Cmd.GET_WIDTH, 0.01)
-    time.sleep(0.05)
     gripper.move(0.06)
-    assert gripper.grasping_state() == wp.GraspingState.IDLE
+    # every query below reads the pushed packets that came before its reply
+    wait_until(
+        lambda: (
+            gripper.grasping_state() == wp.GraspingState.IDLE
+            and pushed_width_mm(gripper) == pytest.approx(60.0, abs=1e-3)
+        ),
+        2.0,
+        "an automatic GET_WIDTH update showing the 60 mm the fingers moved to",
+    )
     gripper.stop_updates(Cmd.GET_WIDTH)
-    assert Cmd.GET_WIDTH in gripper.updates or gripper.width() == pytest.approx(0.06)
+    assert gripper.updates[Cmd.GET_WIDTH].status == wp.Status.E_SUCCESS
+    assert gripper.width() == pytest.approx(0.06)
 
 
-def test_stop_aborts_a_running_motion(gripper_backend):
+def test_stop_aborts_a_running_motion(gripper_backend, wait_until):
     with WSG50Emulator(gripper_backend, motion_delay=1.0) as emu:
         driver = WSG50(config_for(emu, speed=0.005, motion_margin=1.0))
         driver.connect()
@@ -167,7 +181,7 @@ def test_stop_aborts_a_running_motion(gripper_backend):
 
         mover = threading.Thread(target=move)
         mover.start()
-        time.sleep(0.1)
+        wait_until(lambda: Cmd.MOVE in [p.command for p in emu.received], 1.0, "the MOVE")
         driver.stop()
         mover.join(2.0)
         assert isinstance(errors[0], wp.WsgCmdAborted)
@@ -193,7 +207,7 @@ def test_connection_refused_fails_fast_naming_the_address():
     assert info.value.device == f"WSG 50 at 127.0.0.1:{port}"
 
 
-def test_no_reply_times_out_fast_stops_and_latches(emulator, gripper):
+def test_no_reply_times_out_fast_stops_and_latches(emulator, gripper, wait_until):
     emulator.silence(Cmd.GET_WIDTH)
     t0 = time.monotonic()
     with pytest.raises(DeviceTimeout) as info:
@@ -204,9 +218,10 @@ def test_no_reply_times_out_fast_stops_and_latches(emulator, gripper):
     assert "GET_WIDTH (0x43)" in info.value.cause
     assert "FAST STOP" in info.value.cause
     assert info.value.history  # the flight record rides along
-    time.sleep(0.05)
+    wait_until(
+        lambda: emulator.flags & wp.SystemFlag.FAST_STOP, 1.0, "the driver's FAST STOP to land"
+    )
     assert emulator.received[-1].command == Cmd.FAST_STOP
-    assert emulator.flags & wp.SystemFlag.FAST_STOP
     assert gripper.state_name is DriverState.FAULTED
     with pytest.raises(FaultLatched, match="acknowledge_fault"):
         gripper.move(0.05)
@@ -219,15 +234,16 @@ def test_no_reply_times_out_fast_stops_and_latches(emulator, gripper):
     assert emulator.received[-1].command == Cmd.MOVE
 
 
-def test_stuck_motion_times_out_within_its_deadline(emulator, gripper):
+def test_stuck_motion_times_out_within_its_deadline(emulator, gripper, wait_until):
     emulator.silence(Cmd.MOVE, phase="final")
     t0 = time.monotonic()
     with pytest.raises(DeviceTimeout, match="MOVE"):
         gripper.move(0.02)
     deadline = 110.0 / 400.0 + 0.3
     assert deadline <= time.monotonic() - t0 < deadline + 0.2
-    time.sleep(0.05)
-    assert emulator.flags & wp.SystemFlag.FAST_STOP
+    wait_until(
+        lambda: emulator.flags & wp.SystemFlag.FAST_STOP, 1.0, "the driver's FAST STOP to land"
+    )
 
 
 def test_dropped_connection(emulator, gripper):
@@ -321,9 +337,12 @@ def test_request_with_bad_crc_gets_checksum_error(emulator, gripper):
     assert reply.status == wp.Status.E_CHECKSUM_ERROR
 
 
-def test_close_is_idempotent(gripper, emulator):
+def test_close_announces_the_disconnect_and_a_second_close_is_harmless(
+    gripper, emulator, wait_until
+):
     gripper.close()
     gripper.close()
     assert gripper.state_name is DriverState.CLOSED
-    time.sleep(0.05)
-    assert emulator.received[-1].command == Cmd.DISCONNECT
+    wait_until(
+        lambda: emulator.received[-1].command == Cmd.DISCONNECT, 1.0, "the DISCONNECT (0x07)"
+    )
