@@ -122,6 +122,18 @@ def sent_since(emulator: KSTEmulator, start: int) -> list[str]:
     return emulator.received[start:]
 
 
+def arrived_since(robot: Iiwa, emulator: KSTEmulator, start: int) -> list[str]:
+    """Every line the emulator got since ``start``, none still in flight.
+
+    The reply to one more pose query, sent last on the same connection, proves that every
+    earlier line has arrived.
+    """
+    robot.pose()
+    lines = sent_since(emulator, start)
+    assert lines[-1] == kst.EEF_POS
+    return lines[:-1]
+
+
 def test_implements_robot(robot, emulator):
     assert isinstance(robot, Robot)
     assert emulator.received == [kst.EEF_POS]
@@ -207,8 +219,7 @@ def test_guard_refuses_before_sending(robot, emulator, target, match):
     for move in (robot.move_linear, robot.move_ptp, lambda t: robot.approach(t, 8.0)):
         with pytest.raises(UnreachablePose, match=match):
             move(target)
-    time.sleep(0.02)
-    assert len(emulator.received) == before
+    assert arrived_since(robot, emulator, before) == []
 
 
 def test_speed_and_force_limits_refused_before_sending(robot, emulator):
@@ -222,8 +233,7 @@ def test_speed_and_force_limits_refused_before_sending(robot, emulator):
         robot.move_joints((0.0, 2.1, 0.0, 0.0, 0.0, 0.0, 0.0))
     with pytest.raises(SpeedLimitExceeded, match="joint velocity"):
         robot.move_joints((0.0,) * 7, velocity=0.9)
-    time.sleep(0.02)
-    assert len(emulator.received) == before
+    assert arrived_since(robot, emulator, before) == []
 
 
 def test_guard_refuses_a_relative_target_outside_the_box(robot, emulator):
@@ -313,8 +323,7 @@ def test_garbled_reply(robot, emulator):
     assert robot.state_name is DriverState.FAULTED
 
 
-def test_close_sends_end(robot, emulator):
+def test_close_sends_end_and_a_second_close_is_harmless(robot, emulator, wait_until):
     robot.close()
     robot.close()
-    time.sleep(0.05)
-    assert emulator.received[-1] == kst.END
+    wait_until(lambda: emulator.received[-1] == kst.END, 1.0, f"the {kst.END!r} line")

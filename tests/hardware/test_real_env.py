@@ -13,6 +13,7 @@ from gymnasium.utils.env_checker import check_env
 from grasp_env.cell import Cell
 from grasp_env.errors import ConfigError
 from grasp_env.geometry import Pose
+from grasp_env.hardware import iiwa_protocol as kst
 from grasp_env.hardware import wsg50_protocol as wp
 from grasp_env.hardware.faults import DeviceDisconnected, DeviceTimeout, FaultLatched
 from grasp_env.real_env import (
@@ -124,15 +125,18 @@ def test_registered_and_made_by_id(devices):
         env.close()
 
 
-def test_device_fault_halts_the_cell_until_a_person_recovers_it(env, devices):
+def test_device_fault_halts_the_cell_until_a_person_recovers_it(env, devices, wait_until):
     env.reset(seed=0)
     devices.wsg.silence(wp.Command.GRASP, phase="final")
     with pytest.raises(DeviceTimeout) as info:
         env.step(np.array([0.0, 0.0, 0.0, 0.05], dtype=np.float32))
     assert info.value.device.startswith("WSG 50 at 127.0.0.1:")
     assert "GRASP" in info.value.cause
-    time.sleep(0.05)  # the driver's best-effort FAST STOP is on its way
-    assert devices.wsg.received[-1].command == wp.Command.FAST_STOP
+    wait_until(  # the driver's best-effort FAST STOP
+        lambda: devices.wsg.received[-1].command == wp.Command.FAST_STOP,
+        1.0,
+        "the FAST STOP after the timeout",
+    )
     kst_before = len(devices.kst.received)
     wsg_before = len(devices.wsg.received)
     with pytest.raises(FaultLatched, match="WSG 50") as halted:
@@ -140,13 +144,15 @@ def test_device_fault_halts_the_cell_until_a_person_recovers_it(env, devices):
     assert "recover()" in halted.value.cause
     with pytest.raises(FaultLatched):
         env.step(np.array([0.0, 0.0, 0.0, 0.05], dtype=np.float32))
-    time.sleep(0.05)
-    assert len(devices.kst.received) == kst_before  # the arm got no command at all
+    # the arm's own pose query, answered, proves that no earlier line is still in flight
+    env.cell.iiwa.flange_pose()
+    assert devices.kst.received[kst_before:] == [kst.EEF_POS]  # the arm got no command at all
+    # the gripper's connection closed at the timeout, so nothing can be in flight there
     assert len(devices.wsg.received) == wsg_before
     # a person checks the cell, then recovers it: reconnect + acknowledge, nothing moves
     env.cell.recover()
     assert devices.wsg.received[-1].command == wp.Command.GET_SYSTEM_STATE
-    assert len(devices.kst.received) == kst_before  # the arm had no fault of its own
+    assert devices.kst.received[kst_before:] == [kst.EEF_POS]  # the arm had no fault of its own
     env.reset()
     _, reward, *_ = env.step(np.array([0.0, 0.0, 0.0, 0.05], dtype=np.float32))
     assert reward == 1.0
@@ -162,7 +168,7 @@ def test_a_robot_collision_halts_the_cell(env, devices):
         env.reset()
 
 
-def test_a_dead_device_fails_fast_and_closes_the_others(devices):
+def test_a_dead_device_fails_fast_and_closes_the_others(devices, wait_until):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -171,5 +177,6 @@ def test_a_dead_device_fails_fast_and_closes_the_others(devices):
     with pytest.raises(DeviceDisconnected, match=f"WSG 50 at 127.0.0.1:{port}"):
         RealCell(config, nxlib=devices.nxlib)
     assert time.monotonic() - t0 < 1.0
-    time.sleep(0.1)
-    assert devices.kst.received[-1] == "end"  # the arm's connection was closed again
+    wait_until(  # the arm's connection was closed again
+        lambda: devices.kst.received[-1] == kst.END, 1.0, f"the arm's {kst.END!r} line"
+    )
