@@ -182,11 +182,13 @@ def test_step_before_reset_raises():
     env.close()
 
 
-def test_close_twice_is_harmless():
+def test_close_disconnects_the_twin_and_a_second_close_is_harmless():
     env = gym.make("SimBinGrasp-v0", objects=2)
     env.reset(seed=0)
+    connection_info = env.unwrapped.cell.world.client.getConnectionInfo  # bound to its id
     env.close()
     env.close()
+    assert connection_info()["isConnected"] == 0
 
 
 def test_rgb_array_render_is_an_rgb_picture():

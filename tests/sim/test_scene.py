@@ -120,7 +120,9 @@ def test_render_is_an_rgb_picture(twin):
     assert frame.std() > 10
 
 
-def test_close_twice_is_harmless():
+def test_close_disconnects_the_pybullet_client_and_a_second_close_is_harmless():
     cell = TwinCell(TwinConfig(objects=1))
+    connection_info = cell.world.client.getConnectionInfo  # bound to this cell's client id
     cell.close()
     cell.close()
+    assert connection_info()["isConnected"] == 0
