@@ -104,10 +104,24 @@ class CellReport:
 class Cell(Protocol):
     """A bin-picking cell: an arm, a gripper, a flange camera, two bins and a clock."""
 
-    robot: Robot
-    gripper: Gripper
-    camera: DepthCamera
-    layout: CellLayout
+    # Read-only members, so that a cell may hold its own kinds of device (the twin's, the
+    # real cell's guarded drivers) where these protocols are asked for.
+
+    @property
+    def robot(self) -> Robot:
+        """The arm."""
+
+    @property
+    def gripper(self) -> Gripper:
+        """The gripper."""
+
+    @property
+    def camera(self) -> DepthCamera:
+        """The flange camera."""
+
+    @property
+    def layout(self) -> CellLayout:
+        """Where the two bins stand."""
 
     def clock(self) -> float:
         """Seconds on the cell's clock (simulated time in the twin, wall time on the real cell)."""

@@ -7,7 +7,7 @@ cannot tell them apart: there is no simulator branch in here.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -26,7 +26,7 @@ ACTION_NAMES = ("x", "y", "a", "d")
 ACTION_UNITS = ("m", "m", "rad", "m")
 
 
-class BinGraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
+class BinGraspEnv(gym.Env[dict[str, Any], np.ndarray]):
     """A bin-picking cell as a Gymnasium environment: one single-shot grasp per episode.
 
     ## Description
@@ -107,7 +107,10 @@ class BinGraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     * v0: first version.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 4}
+    # gymnasium.Env declares metadata an instance attribute, so this one is not a ClassVar.
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 4}  # noqa: RUF012
+    observation_space: spaces.Dict
+    action_space: spaces.Box
 
     def __init__(
         self,
@@ -241,7 +244,8 @@ class BinGraspEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 raise InvalidAction(
                     f"{name} must be in [{low[k]:.4f}, {high[k]:.4f}] {unit}, got {v:.4f}"
                 )
-        return tuple(float(v) for v in values)
+        x, y, a, d = (float(v) for v in values)
+        return x, y, a, d
 
     def render(self) -> np.ndarray | None:
         """An RGB picture of the cell in ``rgb_array`` mode, else None."""

@@ -270,9 +270,9 @@ class RealCell:
         for device in (self.iiwa, self.wsg):
             if device.fault is not None or not device.connected:
                 device.reconnect()
-        for device in (self.iiwa, self.wsg, self.ensenso):
-            if device.fault is not None:
-                device.acknowledge_fault()
+        for driver in (self.iiwa, self.wsg, self.ensenso):
+            if driver.fault is not None:
+                driver.acknowledge_fault()
         self.halted = None
         self._fault_device = ""
 

@@ -13,6 +13,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from grasp_env.env import BinGraspEnv
 from grasp_env.grasp_grid import GraspGrid
 
 
@@ -26,15 +27,25 @@ class DiscreteGraspWrapper(gym.ActionWrapper):
 
     def __init__(self, env: gym.Env, grid: GraspGrid | None = None) -> None:
         super().__init__(env)
-        self.grid = grid if grid is not None else env.unwrapped.config.grid
+        self.grid = grid if grid is not None else _grid_of(env)
         self.action_space = spaces.MultiDiscrete(np.array(self.grid.shape, dtype=np.int64))
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Step with a grid index; ``info["grid_index"]`` records it."""
         obs, reward, terminated, truncated, info = self.env.step(self.action(action))
         info["grid_index"] = tuple(int(v) for v in np.asarray(action))
-        return obs, reward, terminated, truncated, info
+        return obs, float(reward), terminated, truncated, info
 
     def action(self, action: Any) -> np.ndarray:
         """The metric action of a grid index; InvalidAction for an index off the grid."""
         return self.grid.index_to_action(action)
+
+
+def _grid_of(env: gym.Env) -> GraspGrid:
+    """The grasp grid of the :class:`BinGraspEnv` under ``env``'s wrappers."""
+    base = env.unwrapped
+    if not isinstance(base, BinGraspEnv):
+        raise TypeError(
+            f"expected a BinGraspEnv under the wrappers (or pass grid=), got {type(base).__name__}"
+        )
+    return base.config.grid

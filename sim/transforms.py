@@ -7,6 +7,8 @@ need no simulator client and are exact to floating point.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from grasp_env.geometry import Pose
@@ -56,9 +58,10 @@ def to_bullet(pose: Pose) -> tuple[list[float], list[float]]:
     ]
 
 
-def from_bullet(position, quaternion) -> Pose:
+def from_bullet(position: Sequence[float], quaternion: Sequence[float]) -> Pose:
     """A :class:`Pose` from pybullet's ``(position, quaternion)``."""
-    return Pose(np.array(position, dtype=np.float64), matrix_from_quaternion(quaternion))
+    rotation = matrix_from_quaternion(np.asarray(quaternion, dtype=np.float64))
+    return Pose(np.array(position, dtype=np.float64), rotation)
 
 
 class Segment:

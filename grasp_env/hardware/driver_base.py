@@ -21,17 +21,24 @@ from grasp_env.hardware.link import TcpLink
 class LinkConfig(Protocol):
     """The fields of a TCP driver's config that say where and how hard to connect.
 
-    Attributes:
-        host: address to connect to.
-        port: TCP port.
-        connect_timeout: seconds per connection attempt.
-        connect_attempts: connection attempts before giving up.
+    Read-only, so that the drivers' frozen config dataclasses are link configs.
     """
 
-    host: str
-    port: int
-    connect_timeout: float
-    connect_attempts: int
+    @property
+    def host(self) -> str:
+        """Address to connect to."""
+
+    @property
+    def port(self) -> int:
+        """TCP port."""
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds per connection attempt."""
+
+    @property
+    def connect_attempts(self) -> int:
+        """Connection attempts before giving up."""
 
 
 class Driver:

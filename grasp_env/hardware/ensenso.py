@@ -67,8 +67,8 @@ INSTALL_HINT = install_hint("ensenso")
 def load_nxlib() -> Any:
     """Import the ``nxlib`` package (with ``nxlib.api``), or say which extra to install."""
     try:
-        import nxlib  # type: ignore[import-not-found]
-        import nxlib.api  # type: ignore[import-not-found]
+        import nxlib
+        import nxlib.api
     except ImportError as exc:
         raise DependencyNotInstalled(
             f"the Ensenso camera needs the 'nxlib' package and the Ensenso SDK: {INSTALL_HINT}"

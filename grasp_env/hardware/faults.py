@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from grasp_env.errors import DeviceError, UnreachablePose
 
@@ -67,7 +67,7 @@ class FlightRecorder:
         clock: the time source, seconds (monotonic by default).
     """
 
-    def __init__(self, size: int = 64, clock=time.monotonic) -> None:
+    def __init__(self, size: int = 64, clock: Callable[[], float] = time.monotonic) -> None:
         self._entries: deque[str] = deque(maxlen=size)
         self._clock = clock
 

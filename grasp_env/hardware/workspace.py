@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from grasp_env.errors import ConfigError, UnreachablePose
 from grasp_env.geometry import Pose
@@ -41,7 +42,7 @@ class WorkspaceBox:
         if not all(lo < hi for lo, hi in zip(self.lower, self.upper, strict=True)):
             raise ConfigError(f"workspace needs lower < upper, got {self.lower}, {self.upper}")
 
-    def contains(self, point: Sequence[float]) -> bool:
+    def contains(self, point: ArrayLike) -> bool:
         """Whether ``point`` (x, y, z, metres) lies in the box, faces included."""
         p = np.asarray(point, dtype=float)
         return bool(np.all(p >= np.asarray(self.lower)) and np.all(p <= np.asarray(self.upper)))

@@ -370,10 +370,10 @@ class WSG50(TcpDriver):
             if reply.status == Status.E_SUCCESS:
                 return reply
             detail = "" if command == Command.GET_SYSTEM_STATE else self._flags_detail()
-        exc = status_error(reply.status, self.device, command, detail, self.recorder.entries())
+        error = status_error(reply.status, self.device, command, detail, self.recorder.entries())
         if latch_status:
-            self.machine.latch(exc.cause)
-        raise exc
+            self.machine.latch(error.cause)
+        raise error
 
     def _exchange(self, command: int, payload: bytes, deadline: Deadline) -> Packet:
         """Send and wait for the final reply with the same ID; pending replies are skipped."""
