@@ -10,13 +10,16 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from grasp_env.errors import ConfigError
 from grasp_env.geometry import ImageGeometry, Pose
 from grasp_env.grasp_grid import GraspGrid
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ class EnvConfig:
         return self.primitive.force_train if self.mode == "train" else self.primitive.force_apply
 
 
-T = TypeVar("T")
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") -> T:
@@ -152,37 +155,51 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") 
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:
+    """``value`` (parsed YAML) as a field of type ``hint``; ConfigError naming ``where``."""
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return from_dict(hint, value, where)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin is tuple:
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
-        inner = args[0] if len(args) == 2 and args[1] is Ellipsis else None
-        if inner is None:
-            if len(args) != len(value):
-                raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
-            pairs = enumerate(zip(args, value, strict=True))
-            return tuple(_coerce(a, v, f"{where}[{i}]") for i, (a, v) in pairs)
-        return tuple(_coerce(inner, v, f"{where}[{i}]") for i, v in enumerate(value))
+        return _coerce_tuple(args, value, where)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         return _coerce(next(a for a in args if a is not type(None)), value, where)
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+    return _check_scalar(hint, value, where)
+
+
+def _coerce_tuple(args: tuple[Any, ...], value: Any, where: str) -> tuple[Any, ...]:
+    """A YAML list as ``tuple[args]``: ``tuple[T, ...]`` or a fixed number of items."""
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"{where}: expected a list, got {value!r}")
+    if len(args) == 2 and args[1] is Ellipsis:
+        return tuple(_coerce(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+    if len(args) != len(value):
+        raise ConfigError(f"{where}: expected {len(args)} items, got {len(value)}")
+    pairs = enumerate(zip(args, value, strict=True))
+    return tuple(_coerce(a, v, f"{where}[{i}]") for i, (a, v) in pairs)
+
+
+#: The scalar field types: the Python types a YAML value may have, and their name in errors.
+#: A YAML boolean is only a ``bool`` (Python's bool is an int, so it is refused explicitly).
+_SCALARS: dict[type, tuple[tuple[type, ...], str]] = {
+    float: ((int, float), "a number"),
+    int: ((int,), "an integer"),
+    str: ((str,), "a string"),
+    bool: ((bool,), "true or false"),
+}
+
+
+def _check_scalar(hint: Any, value: Any, where: str) -> Any:
+    """``value`` checked against a scalar ``hint`` (ints become floats); others pass as is."""
+    if hint not in _SCALARS:
         return value
-    if hint is str and not isinstance(value, str):
-        raise ConfigError(f"{where}: expected a string, got {value!r}")
-    if hint is bool and not isinstance(value, bool):
-        raise ConfigError(f"{where}: expected true or false, got {value!r}")
-    return value
+    accepted, name = _SCALARS[hint]
+    fits = isinstance(value, accepted) and not (isinstance(value, bool) and hint is not bool)
+    if not fits:
+        raise ConfigError(f"{where}: expected {name}, got {value!r}")
+    return float(value) if hint is float else value
 
 
 def to_dict(config: Any) -> Any:

@@ -311,6 +311,8 @@ class PacketParser:
         self.discarded: list[Discarded] = []
         self.dropped_bytes = 0
         self._buf = bytearray()
+        self._dropped = bytearray()  # the run of garbage being dropped, and why
+        self._drop_reason: str | None = None
 
     @property
     def pending(self) -> int:
@@ -321,51 +323,64 @@ class PacketParser:
         """Add ``data``; return the packets now complete, in stream order."""
         self._buf += data
         packets: list[Packet] = []
-        drop_reason: str | None = None
-        dropped = bytearray()
-
-        def drop(count: int, reason: str) -> None:
-            nonlocal drop_reason
-            drop_reason = drop_reason or reason
-            dropped.extend(self._buf[:count])
-            del self._buf[:count]
-
-        def close_drop() -> None:
-            nonlocal drop_reason
-            if dropped:
-                self.discarded.append(Discarded(drop_reason or "", bytes(dropped)))
-                self.dropped_bytes += len(dropped)
-                dropped.clear()
-            drop_reason = None
-
         for _ in range(len(self._buf) + 1):  # every pass consumes a byte or stops
-            start = self._buf.find(PREAMBLE)
-            if start < 0:
-                keep = 0
-                while keep < 2 and keep < len(self._buf) and self._buf[-1 - keep] == 0xAA:
-                    keep += 1
-                if len(self._buf) > keep:
-                    drop(len(self._buf) - keep, "no preamble")
+            step = self._step()
+            if step is False:
                 break
-            if start > 0:
-                drop(start, "no preamble")
-            if len(self._buf) < HEADER_SIZE:
-                break
-            length = struct.unpack_from("<H", self._buf, 4)[0]
-            if length > self.max_payload:
-                drop(1, "implausible length")
-                continue
-            size = HEADER_SIZE + length + CRC_SIZE
-            if len(self._buf) < size:
-                break
-            if crc16(memoryview(self._buf)[:size]) != 0:
-                drop(1, "bad checksum")
-                continue
-            close_drop()
-            packets.append(Packet(self._buf[3], bytes(self._buf[HEADER_SIZE : size - CRC_SIZE])))
-            del self._buf[:size]
-        close_drop()
+            if isinstance(step, Packet):
+                packets.append(step)
+        self._close_drop()
         return packets
+
+    def _step(self) -> Packet | bool:
+        """Take one packet, or garbage, off the buffer's front.
+
+        Returns the packet; True when garbage was dropped (go on); False to wait for bytes.
+        """
+        start = self._buf.find(PREAMBLE)
+        if start < 0:
+            self._drop_but_partial_preamble()
+            return False
+        if start > 0:
+            self._drop(start, "no preamble")
+        if len(self._buf) < HEADER_SIZE:
+            return False
+        length = struct.unpack_from("<H", self._buf, 4)[0]
+        if length > self.max_payload:
+            self._drop(1, "implausible length")
+            return True
+        size = HEADER_SIZE + length + CRC_SIZE
+        if len(self._buf) < size:
+            return False
+        if crc16(memoryview(self._buf)[:size]) != 0:
+            self._drop(1, "bad checksum")
+            return True
+        self._close_drop()
+        packet = Packet(self._buf[3], bytes(self._buf[HEADER_SIZE : size - CRC_SIZE]))
+        del self._buf[:size]
+        return packet
+
+    def _drop_but_partial_preamble(self) -> None:
+        """No preamble in the buffer: drop it all but a trailing AA or AA AA (one may start)."""
+        keep = 0
+        while keep < 2 and keep < len(self._buf) and self._buf[-1 - keep] == 0xAA:
+            keep += 1
+        if len(self._buf) > keep:
+            self._drop(len(self._buf) - keep, "no preamble")
+
+    def _drop(self, count: int, reason: str) -> None:
+        """Move the first ``count`` bytes to the run being dropped (its first reason kept)."""
+        self._drop_reason = self._drop_reason or reason
+        self._dropped.extend(self._buf[:count])
+        del self._buf[:count]
+
+    def _close_drop(self) -> None:
+        """Record the run of dropped bytes, if any, as one :class:`Discarded`."""
+        if self._dropped:
+            self.discarded.append(Discarded(self._drop_reason or "", bytes(self._dropped)))
+            self.dropped_bytes += len(self._dropped)
+            self._dropped.clear()
+        self._drop_reason = None
 
     def flush(self) -> None:
         """Give up on any partial packet held back (e.g. after reconnecting)."""

@@ -284,6 +284,26 @@ class FakeNxLib:
     def _execute(self, name: str, params: dict) -> tuple[str, str] | None:
         """Run command ``name``; None on success, else (ErrorSymbol, ErrorText)."""
         self.executed.append((name, copy.deepcopy(params)))
+        refused = self._refuse(name, params)
+        if refused is not None:
+            return refused
+        status = self._tree["Cameras"][self.serial]["Status"]
+        if name == "Open":
+            status["Open"] = True
+            return None
+        if not status["Open"]:
+            return "CameraNotOpen", f"camera {self.serial} is not open"
+        run = {
+            "Close": self._close,
+            "Capture": self._capture,
+            "RectifyImages": self._rectify,
+            "ComputeDisparityMap": self._compute_disparity,
+            "ComputePointMap": self._compute_point_map,
+        }[name]
+        return run(params)
+
+    def _refuse(self, name: str, params: dict) -> tuple[str, str] | None:
+        """The error of a command that cannot run at all (or an injected failure), else None."""
         if not self.initialized:
             return "NotInitialized", "api.initialize() was not called"
         if name not in COMMANDS:
@@ -297,29 +317,32 @@ class FakeNxLib:
         cameras = cameras if isinstance(cameras, list) else [cameras]
         if cameras != [self.serial]:
             return "CameraNotFound", f"no camera {cameras}; available: [{self.serial!r}]"
-        status = self._tree["Cameras"][self.serial]["Status"]
-        if name == "Open":
-            status["Open"] = True
-            return None
-        if not status["Open"]:
-            return "CameraNotOpen", f"camera {self.serial} is not open"
-        if name == "Close":
-            status["Open"] = False
-            self._stage = 0
-            return None
-        if name == "Capture":
-            timeout = params.get("Timeout", 1000)
-            if not isinstance(timeout, int | float) or timeout <= 0:
-                return "InvalidParameter", f"Timeout must be positive ms, got {timeout!r}"
-            self._stage = 1
-            return None
-        if name == "RectifyImages":
-            return None if self._stage >= 1 else ("NoImages", "capture first")
-        if name == "ComputeDisparityMap":
-            if self._stage < 1:
-                return "NoImages", "capture before computing a disparity map"
-            self._stage = 2
-            return None
+        return None
+
+    # the open camera's commands; _stage: 0 nothing, 1 captured, 2 disparity, 3 point map
+
+    def _close(self, params: dict) -> tuple[str, str] | None:
+        self._tree["Cameras"][self.serial]["Status"]["Open"] = False
+        self._stage = 0
+        return None
+
+    def _capture(self, params: dict) -> tuple[str, str] | None:
+        timeout = params.get("Timeout", 1000)
+        if not isinstance(timeout, int | float) or timeout <= 0:
+            return "InvalidParameter", f"Timeout must be positive ms, got {timeout!r}"
+        self._stage = 1
+        return None
+
+    def _rectify(self, params: dict) -> tuple[str, str] | None:
+        return None if self._stage >= 1 else ("NoImages", "capture first")
+
+    def _compute_disparity(self, params: dict) -> tuple[str, str] | None:
+        if self._stage < 1:
+            return "NoImages", "capture before computing a disparity map"
+        self._stage = 2
+        return None
+
+    def _compute_point_map(self, params: dict) -> tuple[str, str] | None:
         if self._stage < 2:
             return "NoDisparityMap", "compute the disparity map before the point map"
         self._tree["Cameras"][self.serial].setdefault("Images", {})["PointMap"] = self._render()

@@ -27,7 +27,8 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 
 #: The server's tolerance for "target reached", mm (``PTPmotionClass.java``).
 REACHED_TOLERANCE_MM = 0.2
+
+#: A command handler: (the request line, whether its motion is to hang) -> None.
+_Handler = Callable[[str, bool], None]
 
 
 class KSTEmulator(LoopbackServer):
@@ -74,8 +78,9 @@ class KSTEmulator(LoopbackServer):
         # server state (MatlabToolboxServer's static fields)
         self.motion_frame = Pose.identity()  # TFtrans: motion frame in the flange
         self.rel_velocity = 0.0
-        self.joint_target = (0.0,) * 7
-        self.cartesian_target = (0.0,) * 6
+        self.joint_target: tuple[float, ...] = (0.0,) * 7
+        self.cartesian_target: tuple[float, ...] = (0.0,) * 6
+        self._handlers = self._command_table()
         # observation and fault injection
         self.received: list[str] = []
         self.contact_forces: list[float] = []
@@ -159,64 +164,84 @@ class KSTEmulator(LoopbackServer):
             self._send(kst.NAK, line)
 
     def _command(self, line: str, stuck: bool) -> None:
-        if line.startswith(kst.END):
-            self._close_conn()
-        elif line.startswith("TFtrans"):
-            frame = kst.parse_values(line.split("_", 1)[1], 6)
-            self.motion_frame = kst.frame_to_pose(frame)
-            self._send(kst.DONE, line)
-        elif line.startswith("jRelVel"):
-            self.rel_velocity = kst.parse_values(line.split("_", 1)[1], 1)[0]
-            self._send(kst.DONE, line)
-        elif line.startswith("jp_"):
-            self.joint_target = kst.parse_values(line.split("_", 1)[1], 7)
-            self._send(kst.DONE, line)
-        elif line.startswith("cArtixanPositionCirc"):
-            self._send(kst.DONE, line)
-        elif line.startswith("cArtixanPosition"):
-            self.cartesian_target = kst.parse_values(line.split("_", 1)[1], 6)
-            self._send(kst.DONE, line)
-        elif line.startswith("doPTP!inCS"):
-            windows = kst.parse_guarded(line)
-            self._send(kst.DONE, line)
-            self._finish(line, stuck, lambda: self._guarded(windows))
-        elif line.startswith("doPTP!"):
-            self._send(kst.DONE, line)
-            self._finish(line, stuck, self._joint_motion)
-        elif line.startswith("doPTPinJS"):
-            self._send(kst.DONE, line)
-            self._finish(line, stuck, self._joint_motion)
-        elif line.startswith(kst.DO_LIN_REL_BASE):
-            self._send(kst.DONE, line)
-            self._finish(line, stuck, lambda: self._relative(tool_frame=False))
-        elif line.startswith(kst.DO_LIN_REL_TOOL):
-            self._send(kst.DONE, line)
-            self._finish(line, stuck, lambda: self._relative(tool_frame=True))
-        elif line.startswith("doPTPinCSCircle1"):
-            self._send(kst.DONE, line)
-            self._finish(line, stuck, lambda: kst.NAK)
-        elif line.startswith(kst.DO_LIN):
-            self._send(kst.DONE, line)
-            self._finish(line, stuck, self._lin)
-        elif line.startswith(kst.EEF_POS):
-            self._send(kst.format_values(kst.pose_to_frame(self._wire_pose())), line)
-        elif line.startswith(kst.EEF_FORCE) or line.startswith(kst.EEF_MOMENT):
-            self._send(kst.format_values((0.0, 0.0, 0.0)), line)
-        elif line.startswith("Torques_"):
-            self._send(kst.format_values(self.torque_bias), line)
-        elif line.startswith(kst.GET_JOINTS):
-            joints = getattr(type(self.backend), "joints", None)
-            if joints is None:
-                self._send(kst.NAK, line)
-            else:
-                with self._backend_lock:
-                    value = self.backend.joints
-                    value = value() if callable(value) else value
-                self._send(kst.format_values(tuple(value)), line)
-        else:
-            log.info("KST emulator: unrecognised line %r (no reply, like the server)", line)
+        for prefix, handle in self._handlers:
+            if line.startswith(prefix):
+                handle(line, stuck)
+                return
+        log.info("KST emulator: unrecognised line %r (no reply, like the server)", line)
 
-    def _finish(self, line: str, stuck: bool, motion) -> None:
+    def _command_table(self) -> tuple[tuple[str, _Handler], ...]:
+        """The server's commands as (line prefix, handler), first match wins (order matters)."""
+        return (
+            (kst.END, lambda line, stuck: self._close_conn()),
+            ("TFtrans", self._set_motion_frame),
+            ("jRelVel", self._set_rel_velocity),
+            ("jp_", self._set_joint_target),
+            ("cArtixanPositionCirc", lambda line, stuck: self._send(kst.DONE, line)),
+            ("cArtixanPosition", self._set_cartesian_target),
+            ("doPTP!inCS", self._guarded_motion),
+            ("doPTP!", self._motion(self._joint_motion)),
+            ("doPTPinJS", self._motion(self._joint_motion)),
+            (kst.DO_LIN_REL_BASE, self._motion(lambda: self._relative(tool_frame=False))),
+            (kst.DO_LIN_REL_TOOL, self._motion(lambda: self._relative(tool_frame=True))),
+            ("doPTPinCSCircle1", self._motion(lambda: kst.NAK)),
+            (kst.DO_LIN, self._motion(self._lin)),
+            (kst.EEF_POS, self._send_pose),
+            (kst.EEF_FORCE, self._send_zero_vector),
+            (kst.EEF_MOMENT, self._send_zero_vector),
+            ("Torques_", lambda line, stuck: self._send(kst.format_values(self.torque_bias), line)),
+            (kst.GET_JOINTS, self._send_joints),
+        )
+
+    # setters answer done
+
+    def _set_motion_frame(self, line: str, stuck: bool) -> None:
+        self.motion_frame = kst.frame_to_pose(kst.parse_values(line.split("_", 1)[1], 6))
+        self._send(kst.DONE, line)
+
+    def _set_rel_velocity(self, line: str, stuck: bool) -> None:
+        self.rel_velocity = kst.parse_values(line.split("_", 1)[1], 1)[0]
+        self._send(kst.DONE, line)
+
+    def _set_joint_target(self, line: str, stuck: bool) -> None:
+        self.joint_target = kst.parse_values(line.split("_", 1)[1], 7)
+        self._send(kst.DONE, line)
+
+    def _set_cartesian_target(self, line: str, stuck: bool) -> None:
+        self.cartesian_target = kst.parse_values(line.split("_", 1)[1], 6)
+        self._send(kst.DONE, line)
+
+    # motion triggers answer done at once, then done / interrupted / nak when it ends
+
+    def _motion(self, motion: Callable[[], str]) -> _Handler:
+        def trigger(line: str, stuck: bool) -> None:
+            self._send(kst.DONE, line)
+            self._finish(line, stuck, motion)
+
+        return trigger
+
+    def _guarded_motion(self, line: str, stuck: bool) -> None:
+        windows = kst.parse_guarded(line)
+        self._motion(lambda: self._guarded(windows))(line, stuck)
+
+    # getters answer v1_..._vn_
+
+    def _send_pose(self, line: str, stuck: bool) -> None:
+        self._send(kst.format_values(kst.pose_to_frame(self._wire_pose())), line)
+
+    def _send_zero_vector(self, line: str, stuck: bool) -> None:
+        self._send(kst.format_values((0.0, 0.0, 0.0)), line)
+
+    def _send_joints(self, line: str, stuck: bool) -> None:
+        if getattr(type(self.backend), "joints", None) is None:  # a Robot need not have joints
+            self._send(kst.NAK, line)
+            return
+        with self._backend_lock:
+            value: Any = getattr(self.backend, "joints", None)  # a property or a method
+            value = value() if callable(value) else value
+        self._send(kst.format_values(tuple(value)), line)
+
+    def _finish(self, line: str, stuck: bool, motion: Callable[[], str]) -> None:
         """Run a motion and send its final reply; a backend exception becomes ``nak``."""
         if stuck:
             self._stopping.wait(60.0)

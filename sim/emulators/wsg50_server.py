@@ -423,28 +423,36 @@ class WSG50Emulator(LoopbackServer):
 
     def _check_motion(self, cmd: int, payload: bytes) -> int | Callable[[], int]:
         """Validate a motion request; a status code to refuse it, or the action to run."""
-        stroke = self.limits.stroke
         if cmd == Command.HOMING:
-            if len(payload) != 1:
-                return Status.E_CMD_FORMAT_ERROR
-            if payload[0] not in (0, 1, 2):
-                return Status.E_INVALID_PARAMETER
-            target = 0.0 if payload[0] == 2 else stroke
-            return lambda: self._do_homing(target)
+            return self._check_homing(payload)
         if cmd == Command.MOVE:
-            if len(payload) != 9:
-                return Status.E_CMD_FORMAT_ERROR
-            flags, width, speed = struct.unpack("<Bff", payload)
-            if flags & ~0x03:
-                return Status.E_INVALID_PARAMETER
-            target = width + self._width_mm() if flags & 0x01 else width
-            if not (0.0 <= target <= stroke and self._speed_ok(speed)):
-                return Status.E_RANGE_ERROR
-            return lambda: self._do_move(target, speed, bool(flags & 0x02))
+            return self._check_move(payload)
+        return self._check_grasp_or_release(cmd, payload)
+
+    def _check_homing(self, payload: bytes) -> int | Callable[[], int]:
+        if len(payload) != 1:
+            return Status.E_CMD_FORMAT_ERROR
+        if payload[0] not in (0, 1, 2):
+            return Status.E_INVALID_PARAMETER
+        target = 0.0 if payload[0] == 2 else self.limits.stroke
+        return lambda: self._do_homing(target)
+
+    def _check_move(self, payload: bytes) -> int | Callable[[], int]:
+        if len(payload) != 9:
+            return Status.E_CMD_FORMAT_ERROR
+        flags, width, speed = struct.unpack("<Bff", payload)
+        if flags & ~0x03:
+            return Status.E_INVALID_PARAMETER
+        target = width + self._width_mm() if flags & 0x01 else width
+        if not (0.0 <= target <= self.limits.stroke and self._speed_ok(speed)):
+            return Status.E_RANGE_ERROR
+        return lambda: self._do_move(target, speed, bool(flags & 0x02))
+
+    def _check_grasp_or_release(self, cmd: int, payload: bytes) -> int | Callable[[], int]:
         if len(payload) != 8:
             return Status.E_CMD_FORMAT_ERROR
         width, speed = struct.unpack("<ff", payload)
-        if not (0.0 <= width <= stroke and self._speed_ok(speed)):
+        if not (0.0 <= width <= self.limits.stroke and self._speed_ok(speed)):
             return Status.E_RANGE_ERROR
         if cmd == Command.GRASP:
             return lambda: self._do_grasp(width, speed)
@@ -462,9 +470,8 @@ class WSG50Emulator(LoopbackServer):
             self._abort.wait(self.motion_delay)
         with self._lock:
             aborted = self._abort.is_set()
-        if aborted or stuck:
-            status = Status.E_CMD_ABORTED
-        else:
+        status: int = Status.E_CMD_ABORTED
+        if not (aborted or stuck):
             try:
                 with self._backend_lock:
                     status = action()
