@@ -20,9 +20,11 @@ Or, without registering, name the factory by its import path, ``"package.module:
 :func:`make` imports it. Built in:
 
 * ``random``: :class:`agents.policies.random.RandomAgent`;
-* ``fcn``: :class:`agents.policies.fcn.FCNAgent` from ``checkpoint=PATH``, with
-  ``selection=NAME`` (default "application"; see :func:`agents.fcn.selection.make_selection`),
-  ``device`` and ``precision`` options;
+* ``fcn``: :class:`agents.policies.fcn.FCNAgent` from ``checkpoint=PATH`` (a torch
+  checkpoint, or an ONNX file from ``grasp export --onnx``, which runs without torch; or
+  ``onnx=PATH``), with ``selection=NAME`` (default "application"; see
+  :func:`agents.fcn.selection.make_selection`), ``device``, ``precision``, ``backend``
+  ("auto", "torch" or "onnx") and ``num_threads`` options;
 * ``heuristic``: :class:`agents.policies.heuristic.HeuristicAgent`.
 """
 
@@ -98,7 +100,20 @@ def make(name: str, grid: GraspGrid, rng: np.random.Generator, **options: Any) -
     Raises:
         ConfigError: unknown name, or the agent lacks ``act`` or ``observe``.
     """
-    agent = get(name)(grid, rng, **options)
+    return make_with(get(name), name, grid, rng, **options)
+
+
+def make_with(
+    factory: AgentFactory, name: str, grid: GraspGrid, rng: np.random.Generator, **options: Any
+) -> Agent:
+    """Build an agent with ``factory`` (the one :func:`get` gave for ``name``), checked.
+
+    For callers that resolved the factory once, e.g. in another process.
+
+    Raises:
+        ConfigError: the agent lacks ``act`` or ``observe``.
+    """
+    agent = factory(grid, rng, **options)
     missing = [m for m in ("act", "observe") if not callable(getattr(agent, m, None))]
     if missing:
         raise ConfigError(
@@ -120,14 +135,28 @@ def _fcn(
     selection: str = "application",
     device: str = "cpu",
     precision: str = "float32",
+    backend: str = "auto",
+    num_threads: int | None = None,
+    onnx: str | None = None,
 ) -> Agent:
-    from agents.fcn.inference import InferenceConfig
+    from agents.fcn.scoring import InferenceConfig
     from agents.policies.fcn import FCNAgent
 
-    if checkpoint is None:
+    if checkpoint is not None and onnx is not None:
+        raise ConfigError(
+            f"agent 'fcn' takes one model, expected checkpoint=PATH or onnx=PATH, got both"
+            f" ({checkpoint!r} and {onnx!r})"
+        )
+    path = onnx if onnx is not None else checkpoint
+    if path is None:
         raise ConfigError("agent 'fcn' needs checkpoint=PATH of a trained model, got none")
-    inference = InferenceConfig(device=device, precision=precision)
-    return FCNAgent.from_checkpoint(checkpoint, grid, rng, selection, inference)
+    if onnx is not None and not str(onnx).lower().endswith(".onnx"):
+        raise ConfigError(f"expected onnx=PATH of a .onnx file, got {onnx!r}")
+    threads = int(num_threads) if num_threads is not None else None
+    inference = InferenceConfig(
+        device=device, precision=precision, backend=backend, num_threads=threads
+    )
+    return FCNAgent.from_checkpoint(path, grid, rng, selection, inference)
 
 
 def _heuristic(grid: GraspGrid, rng: np.random.Generator, **options: Any) -> Agent:
@@ -140,4 +169,4 @@ register("random", _random)
 register("fcn", _fcn)
 register("heuristic", _heuristic)
 
-__all__ = ["AgentFactory", "available", "get", "make", "register", "unregister"]
+__all__ = ["AgentFactory", "available", "get", "make", "make_with", "register", "unregister"]

@@ -24,6 +24,7 @@ COMMANDS = (
     "grasp_toolkit.scripts.train",
     "grasp_toolkit.scripts.dataset_cmd",
     "grasp_toolkit.scripts.learn",
+    "grasp_toolkit.scripts.export",
 )
 
 

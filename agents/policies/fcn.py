@@ -1,10 +1,14 @@
 """The value-based grasp agent: score the whole grasp space with the FCN, select, act.
 
 Each :meth:`FCNAgent.act` checks the observation, scores all grasps with one batched pass of
-the network over the turned images (:class:`agents.fcn.inference.GraspScorer`), lets the
-selection function pick an index, and returns that index's metric action. The selection can be
-any of :mod:`agents.fcn.selection`; the default is the paper's application rule (maximum(1), then
-maximum(5) after a failure), which :meth:`FCNAgent.observe` keeps informed.
+the network over the turned images (a scorer of :mod:`agents.fcn.scoring`: torch, or
+onnxruntime for an exported ``.onnx`` file), lets the selection function pick an index, and
+returns that index's metric action. The selection can be any of :mod:`agents.fcn.selection`;
+the default is the paper's application rule (maximum(1), then maximum(5) after a failure),
+which :meth:`FCNAgent.observe` keeps informed and :meth:`FCNAgent.reset` resets for a new bin.
+
+An agent from an ONNX file (:meth:`FCNAgent.from_checkpoint` with a ``.onnx`` path) does not
+import torch.
 """
 
 from __future__ import annotations
@@ -12,29 +16,32 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from agents.base import Decision
-from agents.fcn.checkpoint import load_checkpoint
-from agents.fcn.inference import GraspScorer, InferenceConfig
-from agents.fcn.model import ValueModel
+from agents.fcn.scoring import InferenceConfig, Scorer, is_onnx_path, make_scorer
 from agents.fcn.selection import ApplicationRule, SelectionFunction, make_selection
 from grasp_env.geometry import HeightImage
 from grasp_env.grasp_grid import GraspGrid
+
+if TYPE_CHECKING:
+    from agents.fcn.model import ValueModel
 
 
 class FCNAgent:
     """Grasps by scoring the grid with the value model and a selection function.
 
     Args:
-        model: the value model (a fused copy is used; see :meth:`set_model`).
+        model: the value model (a fused copy is used; see :meth:`set_model`), or a ready
+            :class:`agents.fcn.scoring.Scorer` (e.g. of an ONNX file).
         selection: a selection function, e.g. ``ApplicationRule()`` or
             ``ProbabilisticSelection()``, or its name for
             :func:`agents.fcn.selection.make_selection`.
         grid: the discrete grasp space the model serves.
         rng: the generator of every random choice of the selection.
-        inference: device and precision of the scoring.
+        inference: device, precision, threads and backend of the scoring.
 
     Attributes:
         last_decision: the :class:`Decision` of the last :meth:`act`, or None.
@@ -43,7 +50,7 @@ class FCNAgent:
 
     def __init__(
         self,
-        model: ValueModel,
+        model: ValueModel | Scorer,
         selection: SelectionFunction | str,
         grid: GraspGrid,
         rng: np.random.Generator,
@@ -52,7 +59,7 @@ class FCNAgent:
         self.grid = grid
         self.rng = rng
         self.selection = make_selection(selection) if isinstance(selection, str) else selection
-        self.scorer = GraspScorer(model, grid, inference)
+        self.scorer = model if isinstance(model, Scorer) else make_scorer(model, grid, inference)
         self.last_decision: Decision | None = None
         self.last_values: np.ndarray | None = None
 
@@ -65,7 +72,18 @@ class FCNAgent:
         selection: SelectionFunction | str = "application",
         inference: InferenceConfig | None = None,
     ) -> FCNAgent:
-        """An agent with the model saved at ``path`` (its card checked against ``grid``)."""
+        """An agent with the model saved at ``path`` (its card checked against ``grid``).
+
+        ``path`` is a torch checkpoint, or an ONNX file (``.onnx``, see ``grasp export``)
+        that runs with onnxruntime and without torch.
+
+        Raises:
+            ConfigError: the file's card or shapes do not fit ``grid``.
+        """
+        if is_onnx_path(path):
+            return cls(make_scorer(path, grid, inference), selection, grid, rng, inference)
+        from agents.fcn.checkpoint import load_checkpoint
+
         device = inference.device if inference is not None else "cpu"
         model, _ = load_checkpoint(path, grid, device)
         return cls(model, selection, grid, rng, inference)
@@ -102,11 +120,25 @@ class FCNAgent:
         if observe is not None:
             observe(reward)
 
-    def reset(self) -> None:
-        """Forget the last reward, e.g. for a new bin."""
-        reset = getattr(self.selection, "reset", None)
-        if reset is not None:
-            reset()
+    def reset(self, rng: np.random.Generator | None = None) -> None:
+        """Start a new bin: forget the last reward and, if given, draw from ``rng`` from now on.
+
+        Resets the selection's state (the application rule's "after a failure", also inside
+        a mixed selection) and the last decision.
+        """
+        if rng is not None:
+            self.rng = rng
+        _reset_selection(self.selection)
+        self.last_decision = None
+        self.last_values = None
+
+
+def _reset_selection(selection: Any) -> None:
+    reset = getattr(selection, "reset", None)
+    if callable(reset):
+        reset()
+    for member in getattr(selection, "selections", ()):
+        _reset_selection(member)
 
 
 __all__ = ["ApplicationRule", "FCNAgent"]
