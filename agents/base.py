@@ -5,6 +5,15 @@ Any object with these two methods can be evaluated and benchmarked (see
 :class:`Decision` behind its last action in ``last_decision`` and returns it from
 ``decide(observation)``: the grid index, the selection method and the predicted value, which
 the self-supervised loop records with each attempt.
+
+An agent may also have ``reset(rng)``: start a new bin, drawing every random choice from the
+numpy ``Generator`` ``rng`` from now on and forgetting every per-bin state (e.g. the
+application rule's "the last grasp failed"). The evaluation calls it before each bin with a
+generator made from (seed, bin index), so that a bin's outcome does not depend on the bins
+run before it and bins can run in any order and in any process
+(:func:`agents.evaluation.evaluate_bins`). It is optional: an agent without it keeps working,
+but carries its state from bin to bin (and :func:`~agents.evaluation.evaluate_bins` builds it
+anew for every bin). The shipped agents have it.
 """
 
 from __future__ import annotations
@@ -46,4 +55,12 @@ class Agent(Protocol):
         """Be told the reward of the last action."""
 
 
-__all__ = ["Agent", "Decision"]
+@runtime_checkable
+class ResettableAgent(Agent, Protocol):
+    """An agent that can start a new bin from a given generator (see the module docstring)."""
+
+    def reset(self, rng: np.random.Generator) -> None:
+        """Start a new bin: draw from ``rng`` from now on, forget every per-bin state."""
+
+
+__all__ = ["Agent", "Decision", "ResettableAgent"]

@@ -1,23 +1,50 @@
 """Bin-clearing evaluation (paper Table I): grasp n objects without replacement from m.
 
-A run fills the grasp bin with m objects (a seeded reset), then lets the agent grasp until n
-objects are out or the attempt budget is spent. The run's grasp rate is successes over
+A run (a *bin*) fills the grasp bin with m objects (a seeded reset), then lets the agent grasp
+until n objects are out or the attempt budget is spent. The run's grasp rate is successes over
 attempts. Over K runs we report the mean rate, its standard error, and picks per hour from
 the cell's clock (simulated cycle times in the twin, wall time on the real cell).
+
+Bin k's outcome is a function of the agent, the environment and ``seed + k`` alone, never of
+the bins run before it in the same process: the environment is reset with seed ``seed + k``
+and the agent is reset with :func:`bin_rng` ``(seed, k)`` through its optional
+``reset(rng)`` (:class:`agents.base.Agent`): a fresh generator, and every per-bin state
+(e.g. the application rule's "after a failure") forgotten. So bins can run in any order and
+in any process, and :func:`evaluate_bins` fans them out over worker processes with results
+identical to one process.
+
+* :func:`evaluate`: in this process, on an environment and agent you built.
+* :func:`evaluate_bins`: from picklable specs (:class:`EnvSpec`, :class:`AgentSpec`), over
+  ``workers`` spawned processes; each builds its environment and agent once and runs many
+  bins, with one torch thread.
+* :func:`make_eval_env`: the one builder of the evaluation environment from an
+  :class:`EnvSpec` (application force, no bin swaps).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import dataclasses
+import inspect
 import math
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from agents.base import Agent
+from grasp_env import ENV_IDS
 from grasp_env.config import EnvConfig
+from grasp_env.errors import ConfigError
+
+#: Mixed into every bin's generator seed, so that it differs from other streams of ``seed``.
+BIN_STREAM = 0x45564131  # "EVA1"
 
 
 def evaluation_config(base: EnvConfig | None = None) -> EnvConfig:
@@ -25,6 +52,77 @@ def evaluation_config(base: EnvConfig | None = None) -> EnvConfig:
     return dataclasses.replace(
         base if base is not None else EnvConfig(), mode="apply", swap_after_failures=None
     )
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """Everything needed to build the evaluation environment, in any process (picklable).
+
+    Attributes:
+        env_id: a registered id, e.g. "SimBinGrasp-v0" or "RealBinGrasp-v0".
+        config: the environment's config; stored as :func:`evaluation_config` of what is
+            given (application force, no bin swaps), so it is what the evaluation runs.
+        m: objects a twin drops into its grasp bin on each seeded reset.
+        object_set: the twin's object set (None or "": the env id's own).
+        cell_config: the real cell's YAML (path or packaged name); None for its default.
+    """
+
+    env_id: str = "SimBinGrasp-v0"
+    config: EnvConfig = field(default_factory=EnvConfig)
+    m: int = 20
+    object_set: str | None = None
+    cell_config: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config", evaluation_config(self.config))
+        object.__setattr__(self, "object_set", self.object_set or None)
+        if self.m < 1:
+            raise ConfigError(f"expected m >= 1 objects in the bin, got {self.m}")
+
+    @property
+    def is_twin(self) -> bool:
+        """Whether the environment is a simulated twin (many may run at once)."""
+        return self.env_id in ENV_IDS
+
+
+def make_eval_env(spec: EnvSpec) -> gym.Env:
+    """The evaluation environment of ``spec``: m objects, application force, no bin swaps.
+
+    A twin gets ``spec.m`` objects of ``spec.object_set``; a real cell gets
+    ``spec.cell_config`` and must hold m objects in its grasp bin.
+    """
+    from grasp_env import factory
+
+    return factory.make_env(spec.env_id, spec.config, spec.m, spec.object_set, spec.cell_config)
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """An agent by name and options, built in any process (picklable).
+
+    Attributes:
+        name: a name in :mod:`agents.registry` or an import path ``"module:function"``.
+        options: keyword options of the factory, e.g. ``{"checkpoint": "model.onnx",
+            "selection": "application"}``.
+    """
+
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "options", dict(self.options))
+
+    def factory(self) -> Callable[..., Agent]:
+        """The factory of :attr:`name` (refuses an unknown name; see :func:`registry.get`)."""
+        from agents import registry
+
+        return registry.get(self.name)
+
+    def build(self, grid: Any, rng: np.random.Generator) -> Agent:
+        """The agent for ``grid`` with generator ``rng``."""
+        from agents import registry
+
+        return registry.make(self.name, grid, rng, **self.options)
 
 
 @dataclass(frozen=True)
@@ -60,6 +158,103 @@ class EvaluationResult:
         return out
 
 
+@dataclass(frozen=True)
+class BinResult:
+    """What one bin gave.
+
+    Attributes:
+        index: the bin's number k (its reset seed is ``seed + k``).
+        attempts: grasp attempts in the bin.
+        successes: successful grasps in the bin.
+        seconds: the summed cycle time of its attempts (the cell's clock).
+    """
+
+    index: int
+    attempts: int
+    successes: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Successes over attempts."""
+        return self.successes / self.attempts
+
+
+def bin_rng(seed: int, index: int) -> np.random.Generator:
+    """The agent's generator for bin ``index`` of an evaluation with ``seed``."""
+    return np.random.default_rng([int(seed), int(index), BIN_STREAM])
+
+
+def reset_agent(agent: Agent, rng: np.random.Generator) -> bool:
+    """Reset ``agent`` for a new bin with ``rng``; False if it has no ``reset``.
+
+    An agent's ``reset(rng)`` takes the generator of the bin's random choices and forgets
+    every per-bin state. A ``reset()`` without arguments is called without the generator
+    (then the agent's choices may still depend on earlier bins).
+    """
+    reset = getattr(agent, "reset", None)
+    if not callable(reset):
+        return False
+    try:
+        inspect.signature(reset).bind(rng)
+    except TypeError:
+        reset()
+        return False
+    except ValueError:  # no signature (a builtin): try the documented call
+        pass
+    reset(rng)
+    return True
+
+
+def run_bin(env: gym.Env, agent: Agent, n: int, budget: int, seed: int, index: int) -> BinResult:
+    """Bin ``index``: reset env (seed ``seed + index``) and agent, grasp until n or budget."""
+    reset_agent(agent, bin_rng(seed, index))
+    obs, _ = env.reset(seed=seed + index)
+    attempts = successes = 0
+    seconds = 0.0
+    while successes < n and attempts < budget:
+        obs, reward, _, _, info = env.step(agent.act(obs))
+        agent.observe(reward)
+        attempts += 1
+        successes += int(reward > 0)
+        seconds += info["cycle_time"]
+    return BinResult(index, attempts, successes, seconds)
+
+
+def summarise(n: int, m: int, bins: list[BinResult]) -> EvaluationResult:
+    """The figures of ``bins``, taken in bin order (so any execution order gives the same)."""
+    bins = sorted(bins, key=lambda b: b.index)
+    rates = [b.rate for b in bins]
+    runs = len(bins)
+    seconds = 0.0
+    for b in bins:
+        seconds += b.seconds
+    successes = sum(b.successes for b in bins)
+    stderr = float(np.std(rates, ddof=1) / math.sqrt(runs)) if runs > 1 else 0.0
+    return EvaluationResult(
+        n=n,
+        m=m,
+        runs=runs,
+        attempts=sum(b.attempts for b in bins),
+        successes=successes,
+        grasp_rate=float(np.mean(rates)),
+        stderr=stderr,
+        pph=successes / seconds * 3600.0 if seconds > 0 else 0.0,
+        rates=tuple(rates),
+    )
+
+
+def _check_protocol(n: int, runs: int, seed: int, max_attempts: int | None) -> int:
+    """The attempt budget per bin; refuses counts below 1 and a negative seed."""
+    if n < 1 or runs < 1:
+        raise ConfigError(f"expected n >= 1 and runs >= 1, got n={n}, runs={runs}")
+    if seed < 0:
+        raise ConfigError(f"expected a seed >= 0, got {seed}")
+    if max_attempts is not None and max_attempts < 1:
+        raise ConfigError(f"expected max_attempts >= 1 or None, got {max_attempts}")
+    return max_attempts if max_attempts is not None else 3 * n + 5
+
+
 def evaluate(
     env: gym.Env,
     agent: Agent,
@@ -72,44 +267,239 @@ def evaluate(
 ) -> EvaluationResult:
     """Run ``runs`` bin-clearing runs of ``n`` picks on ``env``, whose bin holds m objects.
 
+    Bin k resets the environment with seed ``seed + k`` and the agent, if it has
+    ``reset(rng)``, with :func:`bin_rng` ``(seed, k)``; then bin k's outcome does not depend
+    on the bins before it (an agent without ``reset`` carries its state over).
+
     Args:
         env: an environment with the metric action contract, built with m objects.
         agent: the agent under test.
         n: objects to grasp per run.
         m: objects the environment puts in the bin (recorded with the result).
         runs: number of runs; run k is reset with seed ``seed + k``.
-        seed: the first run's seed.
+        seed: the first run's seed (>= 0).
         max_attempts: attempt budget per run (default 3 n + 5); a run that spends it counts
             its failures.
         progress: called after each run with (run index, that run's grasp rate).
+
+    Raises:
+        ConfigError: n, runs or max_attempts below 1, or a negative seed.
     """
-    if n < 1 or runs < 1:
-        raise ValueError(f"n and runs must be >= 1, got n={n}, runs={runs}")
-    budget = max_attempts if max_attempts is not None else 3 * n + 5
-    rates, attempts, successes, seconds = [], 0, 0, 0.0
-    for run in range(runs):
-        obs, _ = env.reset(seed=seed + run)
-        run_attempts = run_successes = 0
-        while run_successes < n and run_attempts < budget:
-            obs, reward, _, _, info = env.step(agent.act(obs))
-            agent.observe(reward)
-            run_attempts += 1
-            run_successes += int(reward > 0)
-            seconds += info["cycle_time"]
-        rates.append(run_successes / run_attempts)
-        attempts += run_attempts
-        successes += run_successes
+    budget = _check_protocol(n, runs, seed, max_attempts)
+    bins = []
+    for k in range(runs):
+        bins.append(run_bin(env, agent, n, budget, seed, k))
         if progress is not None:
-            progress(run, rates[-1])
-    stderr = float(np.std(rates, ddof=1) / math.sqrt(runs)) if runs > 1 else 0.0
-    return EvaluationResult(
-        n=n,
-        m=m,
-        runs=runs,
-        attempts=attempts,
-        successes=successes,
-        grasp_rate=float(np.mean(rates)),
-        stderr=stderr,
-        pph=successes / seconds * 3600.0 if seconds > 0 else 0.0,
-        rates=tuple(rates),
+            progress(k, bins[-1].rate)
+    return summarise(n, m, bins)
+
+
+# --- many processes ------------------------------------------------------------------------
+
+
+def check_workers(workers: Any) -> int:
+    """``workers`` as a count >= 1.
+
+    Raises:
+        ConfigError: not an integer, or below 1; naming what was expected and what came.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer):
+        raise ConfigError(f"expected workers as an integer >= 1, got {workers!r}")
+    if workers < 1:
+        raise ConfigError(f"expected workers >= 1, got {workers}")
+    return int(workers)
+
+
+def default_workers(env_spec: EnvSpec) -> int:
+    """The cores for a twin; 1 for a real cell (one robot)."""
+    return (os.cpu_count() or 1) if env_spec.is_twin else 1
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """One torch and one scorer thread while inside (restored after), as in each worker."""
+    from agents.fcn import scoring
+
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else None
+    previous = scoring.set_default_threads(1)
+    if torch is not None:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        scoring.set_default_threads(previous)
+        if torch is not None and threads is not None:
+            torch.set_num_threads(threads)
+
+
+class _BinRunner:
+    """An environment and an agent built once, running bins.
+
+    An agent without ``reset`` is built anew for every bin (from the bin's generator), so
+    that each bin stands on its own.
+    """
+
+    def __init__(
+        self,
+        env_spec: EnvSpec,
+        agent_spec: AgentSpec,
+        factory: Callable[..., Agent],
+        n: int,
+        budget: int,
+        seed: int,
+    ) -> None:
+        from agents import registry
+
+        self.env = make_eval_env(env_spec)
+        self.grid = env_spec.config.grid
+        self.n, self.budget, self.seed = n, budget, seed
+        self._make = lambda rng: registry.make_with(
+            factory, agent_spec.name, self.grid, rng, **agent_spec.options
+        )
+        self.agent = self._make(np.random.default_rng(seed))
+        self._rebuild = not callable(getattr(self.agent, "reset", None))
+
+    def run(self, index: int) -> BinResult:
+        if self._rebuild:
+            self.agent = self._make(bin_rng(self.seed, index))
+        return run_bin(self.env, self.agent, self.n, self.budget, self.seed, index)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+_WORKER: _BinRunner | None = None
+
+
+def _init_worker(*args: Any) -> None:
+    """Build the worker's env and agent, with one thread (torch is not imported for it)."""
+    global _WORKER
+    os.environ["OMP_NUM_THREADS"] = "1"
+    from agents.fcn import scoring
+
+    scoring.set_default_threads(1)
+    _WORKER = _BinRunner(*args)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+def _worker_bin(index: int) -> BinResult:
+    if _WORKER is None:
+        raise RuntimeError("the evaluation worker was not initialised")
+    return _WORKER.run(index)
+
+
+def evaluate_bins(
+    env_spec: EnvSpec,
+    agent_spec: AgentSpec,
+    *,
+    n: int,
+    runs: int,
+    seed: int,
+    max_attempts: int | None = None,
+    workers: int = 1,
+    progress: Callable[[int, float], None] | None = None,
+) -> EvaluationResult:
+    """Bins 0 .. runs - 1 of ``agent_spec`` on ``env_spec``, over ``workers`` processes.
+
+    Bin k is reset with seed ``seed + k`` and its agent with :func:`bin_rng` ``(seed, k)``,
+    so the result is identical for every ``workers``. With ``workers=1`` the bins run in this
+    process; otherwise in ``min(workers, runs)`` spawned processes, each building the
+    environment and the agent once and running its share of bins with one torch thread (the
+    in-process run uses one thread too, for the same float results).
+
+    Args:
+        env_spec: the evaluation environment.
+        agent_spec: the agent (a registry name or ``module:function``, and options); the
+            factory must be importable in a fresh process when ``workers > 1``.
+        n: objects to grasp per bin.
+        runs: number of bins.
+        seed: the first bin's seed (>= 0).
+        max_attempts: attempt budget per bin (default 3 n + 5).
+        workers: processes (>= 1); a real cell takes 1.
+        progress: called in this process after each bin, in the order bins finish, with
+            (bin index, that bin's grasp rate).
+
+    Raises:
+        ConfigError: before anything runs: workers, n or runs below 1, a negative seed, an
+            unknown agent, more than one worker on a real cell, or an agent factory that
+            cannot be sent to another process.
+    """
+    import pickle
+
+    budget = _check_protocol(n, runs, seed, max_attempts)
+    workers = check_workers(workers)
+    if workers > 1 and not env_spec.is_twin:
+        raise ConfigError(
+            f"expected workers=1 for {env_spec.env_id} (one real cell), got {workers}"
+        )
+    factory = agent_spec.factory()
+    args = (env_spec, agent_spec, factory, n, budget, seed)
+    workers = min(workers, runs)
+    if workers == 1:
+        with _one_thread():
+            runner = _BinRunner(*args)
+            try:
+                bins = []
+                for k in range(runs):
+                    bins.append(runner.run(k))
+                    if progress is not None:
+                        progress(k, bins[-1].rate)
+            finally:
+                runner.close()
+        return summarise(n, env_spec.m, bins)
+    try:
+        pickle.dumps(args)
+    except Exception as exc:
+        raise ConfigError(
+            f"expected an agent factory and options that a worker process can import, got"
+            f" {agent_spec.name!r} ({exc}); name it as 'module:function' or use workers=1"
+        ) from exc
+    # Build the agent once here, so that a bad option or model file is refused before any
+    # process starts (a worker's own error would only surface as a broken pool).
+    from agents import registry
+
+    registry.make_with(
+        factory,
+        agent_spec.name,
+        env_spec.config.grid,
+        np.random.default_rng(seed),
+        **agent_spec.options,
     )
+    context = multiprocessing.get_context("spawn")
+    bins = []
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=args
+    ) as pool:
+        futures = [pool.submit(_worker_bin, k) for k in range(runs)]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                result = future.result()
+                bins.append(result)
+                if progress is not None:
+                    progress(result.index, result.rate)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return summarise(n, env_spec.m, bins)
+
+
+__all__ = [
+    "AgentSpec",
+    "BinResult",
+    "EnvSpec",
+    "EvaluationResult",
+    "bin_rng",
+    "check_workers",
+    "default_workers",
+    "evaluate",
+    "evaluate_bins",
+    "evaluation_config",
+    "make_eval_env",
+    "reset_agent",
+    "run_bin",
+    "summarise",
+]

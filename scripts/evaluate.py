@@ -3,6 +3,10 @@
 The environment runs in application mode (the higher clamping force) and never swaps the
 bins during a run. Agents are looked up by name in :mod:`agents.registry` (``random``,
 ``heuristic``, ``fcn`` or a ``module:function`` factory of your own).
+
+The bins run in ``--workers`` processes (default: one per core for a twin, one for the real
+cell); bin k is reset with seed ``seed + k`` and its agent from (seed, k), so the figures are
+the same for any number of workers (:func:`agents.evaluation.evaluate_bins`).
 """
 
 from __future__ import annotations
@@ -12,18 +16,24 @@ import json
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 
 from agents import registry
-from agents.evaluation import EvaluationResult, evaluate, evaluation_config
-from grasp_env import factory
+from agents.evaluation import (
+    AgentSpec,
+    EnvSpec,
+    EvaluationResult,
+    check_workers,
+    default_workers,
+    evaluate_bins,
+    make_eval_env,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``grasp evaluate``."""
     p = subparsers.add_parser("evaluate", help="n-out-of-m bin-clearing grasp rate of an agent")
     p.add_argument("--agent", default="heuristic", help=f"one of {registry.available()}")
-    p.add_argument("--model", help="checkpoint path for --agent fcn, or 'pretrained'")
+    p.add_argument("--model", help="checkpoint or .onnx file for --agent fcn, or 'pretrained'")
     p.add_argument("--selection", help="selection function for --agent fcn")
     p.add_argument("--n", type=int, default=10, help="objects to grasp per run")
     p.add_argument("--m", type=int, default=20, help="objects in the bin at the start")
@@ -32,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--env", default="SimBinGrasp-v0", help="environment id")
     p.add_argument("--object-set", help="object set of a twin environment")
     p.add_argument("--cell-config", help="cell YAML of RealBinGrasp-v0 (default: the packaged one)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes running the bins (default: the cores for a twin, 1 for a real cell);"
+        " the figures do not depend on it",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -55,15 +72,24 @@ def resolve_model(model: str) -> str:
     return model
 
 
+def env_spec(args: argparse.Namespace) -> EnvSpec:
+    """The evaluation environment the command line names."""
+    return EnvSpec(
+        env_id=args.env, m=args.m, object_set=args.object_set, cell_config=args.cell_config
+    )
+
+
 def make_env(
     env_id: str, m: int, object_set: str | None = None, cell_config: str | None = None
 ) -> gym.Env:
     """The environment for evaluation: application force, no bin swaps during a run.
 
     A twin gets ``m`` objects of ``object_set``; a real cell gets ``cell_config`` and must
-    hold m objects in its grasp bin.
+    hold m objects in its grasp bin (see :func:`agents.evaluation.make_eval_env`).
     """
-    return factory.make_env(env_id, evaluation_config(), m, object_set, cell_config)
+    return make_eval_env(
+        EnvSpec(env_id=env_id, m=m, object_set=object_set, cell_config=cell_config)
+    )
 
 
 def format_result(agent: str, env_id: str, result: EvaluationResult) -> str:
@@ -77,17 +103,30 @@ def format_result(agent: str, env_id: str, result: EvaluationResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate and print."""
-    env = make_env(args.env, args.m, args.object_set, args.cell_config)
-    grid = env.unwrapped.config.grid
-    agent = registry.make(args.agent, grid, np.random.default_rng(args.seed), **agent_options(args))
+    """Evaluate and print.
+
+    Raises:
+        ConfigError: before anything runs: ``--workers`` below 1, an unknown agent, a model
+            that does not fit the environment, ...
+    """
+    spec = env_spec(args)
+    workers = check_workers(args.workers if args.workers is not None else default_workers(spec))
+    agent = AgentSpec(args.agent, agent_options(args))
+    done = 0
 
     def progress(run_index: int, rate: float) -> None:
+        nonlocal done
+        done += 1
         if not args.json:
-            print(f"run {run_index + 1}/{args.runs}: grasp rate {100 * rate:.1f} %", flush=True)
+            print(
+                f"run {run_index + 1}/{args.runs}: grasp rate {100 * rate:.1f} %"
+                f"  ({done}/{args.runs} done)",
+                flush=True,
+            )
 
-    result = evaluate(env, agent, args.n, args.m, args.runs, args.seed, progress=progress)
-    env.close()
+    result = evaluate_bins(
+        spec, agent, n=args.n, runs=args.runs, seed=args.seed, workers=workers, progress=progress
+    )
     if args.json:
         print(json.dumps({"agent": args.agent, "env": args.env, **result.as_dict()}))
     else:

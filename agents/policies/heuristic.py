@@ -85,6 +85,11 @@ class HeuristicAgent:
         """Remember whether the last grasp failed."""
         self._failed = reward <= 0.0
 
+    def reset(self, rng: np.random.Generator) -> None:
+        """Start a new bin: forget the last failure and draw from ``rng`` from now on."""
+        self.rng = rng
+        self._failed = False
+
     def _candidates(self, height: np.ndarray) -> list[tuple[int, int]]:
         """The highest pixels inside the bin, thinned to ``min_spacing``, highest first."""
         g, c = self.geometry, self.config

@@ -46,5 +46,10 @@ class RandomAgent:
     def observe(self, reward: float) -> None:
         """Ignored: a random agent learns nothing."""
 
+    def reset(self, rng: np.random.Generator) -> None:
+        """Start a new bin, drawing from ``rng`` from now on."""
+        self.rng = rng
+        self.last_decision = None
+
 
 __all__ = ["RandomAgent"]

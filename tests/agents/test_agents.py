@@ -124,3 +124,25 @@ def test_users_register_their_own_agent(grid):
             registry.make("mute", grid, np.random.default_rng(0))
     finally:
         registry.unregister("mute")
+
+
+def test_shipped_agents_reset_for_a_new_bin(small_model, grid):
+    obs = clutter_scene(4)
+    fcn = FCNAgent(small_model, "application", grid, np.random.default_rng(0))
+    fcn.decide(obs)
+    fcn.observe(0.0)
+    assert fcn.decide(obs).method == "maximum(5)"
+    rng = np.random.default_rng(7)
+    fcn.reset(rng)
+    assert fcn.rng is rng
+    assert fcn.decide(obs).method == "maximum(1)"
+    first = RandomAgent(grid, np.random.default_rng(0))
+    second = RandomAgent(grid, np.random.default_rng(1))
+    first.decide(obs)
+    first.reset(np.random.default_rng(3))
+    second.reset(np.random.default_rng(3))
+    assert first.decide(obs).index == second.decide(obs).index
+    heuristic = registry.make("heuristic", grid, np.random.default_rng(0))
+    heuristic.observe(0.0)
+    heuristic.reset(np.random.default_rng(3))
+    assert not heuristic._failed

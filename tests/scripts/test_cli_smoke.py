@@ -61,3 +61,38 @@ def test_bench_sim_prints_speed_rate_heuristic_and_soak(capsys):
 def test_unknown_agent_is_refused_naming_the_known_ones():
     with pytest.raises(ValueError, match="expected an agent name in"):
         main(["evaluate", "--agent", "nobody", "--n", "1", "--m", "2", "--runs", "1"])
+
+
+def test_evaluate_gives_the_same_figures_in_two_workers_as_in_one(capsys):
+    protocol = ("evaluate", "--agent", "heuristic", "--n", "2", "--m", "3", "--runs", "4")
+    one = run_json(capsys, *protocol, "--seed", "11", "--workers", "1", "--json")
+    two = run_json(capsys, *protocol, "--seed", "11", "--workers", "2", "--json")
+    assert two == one
+    assert len(one["rates"]) == 4
+
+
+@pytest.mark.parametrize("workers", ["0", "-1"])
+def test_evaluate_refuses_fewer_than_one_worker(monkeypatch, workers):
+    from agents import evaluation
+
+    monkeypatch.setattr(evaluation, "make_eval_env", lambda spec: pytest.fail("env built"))
+    with pytest.raises(ValueError, match=f"expected workers >= 1, got {workers}"):
+        main(["evaluate", "--agent", "random", "--runs", "2", "--workers", workers])
+
+
+def test_export_writes_an_onnx_file_the_fcn_agent_evaluates_with(capsys, tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    path = tmp_path / "model.onnx"
+    exported = run_json(capsys, "export", "--onnx", str(path), "--model", "pretrained", "--json")
+    assert path.is_file()
+    assert exported["grid_shape"] == [20, 40, 40, 3]
+    assert exported["image_shape"] == [110, 110, 2]
+    assert exported["max_abs_diff"] < 1e-4
+    result = run_json(
+        capsys, "evaluate", "--agent", "fcn", "--model", str(path), "--n", "1", "--m", "2",
+        "--runs", "1", "--workers", "1", "--json",
+    )  # fmt: skip
+    assert result["attempts"] >= 1
+    with pytest.raises(ValueError, match=r"expected an output path ending in \.onnx"):
+        main(["export", "--onnx", str(tmp_path / "model.pt")])
