@@ -11,6 +11,10 @@ Figures:
       get filed and the bins swap) and the rest uniformly random: non-finite
       observations, objects that left the bins, the slowest attempt in wall time and in
       simulated seconds.
+    * carry check (``--carry-check K``): the heuristic's first grasp in K fresh scenes, once
+      with the physical carry to the filing bin and once with the kinematic one
+      (:class:`sim.robot.RobotSpec`): how often the rewards agree, both grasp rates, and the
+      median wall time of a successful and of a failed attempt in each mode.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=10, help="heuristic picks per run (n of objects)")
     p.add_argument("--runs", type=int, default=10, help="heuristic runs (0 to skip)")
     p.add_argument("--soak", type=int, default=0, help="soak attempts (0 to skip)")
+    p.add_argument(
+        "--carry-check", type=int, default=0, help="scenes grasped with both carries (0: skip)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
@@ -105,6 +112,41 @@ def soak(env: gym.Env, attempts: int, seed: int, quiet: bool) -> dict:
     }
 
 
+def carry_check(scenes: int, objects: int, object_set: str, seed: int, quiet: bool) -> dict:
+    """The same first grasps with the physical and the kinematic carry: agreement and cost."""
+    from sim.config import TwinConfig
+    from sim.robot import CARRY_MODES, RobotSpec
+    from sim.sim_env import SimBinGraspEnv
+
+    envs = {
+        mode: SimBinGraspEnv(object_set, objects, config=NO_SWAP,
+                             twin=TwinConfig(robot=RobotSpec(carry=mode)))
+        for mode in CARRY_MODES
+    }  # fmt: skip
+    rewards: dict[str, list[float]] = {mode: [] for mode in CARRY_MODES}
+    wall: dict[tuple[str, bool], list[float]] = {}
+    for k in tqdm(range(scenes), desc="carry check", disable=quiet):
+        for mode, env in envs.items():
+            obs, _ = env.reset(seed=seed + k)
+            agent = HeuristicAgent(env.config.image, np.random.default_rng(seed + k))
+            t = time.perf_counter()
+            _, reward, _, _, _ = env.step(agent.act(obs))
+            wall.setdefault((mode, reward > 0), []).append(time.perf_counter() - t)
+            rewards[mode].append(float(reward))
+    for env in envs.values():
+        env.close()
+    a, b = (np.array(rewards[m]) for m in CARRY_MODES)
+    out: dict = {"carry_scenes": scenes, "carry_agreement": float(np.mean(a == b))}
+    for mode in CARRY_MODES:
+        out[f"carry_{mode}_grasp_rate"] = float(np.mean(rewards[mode]))
+        for success, label in ((True, "success"), (False, "failure")):
+            times = wall.get((mode, success), [])
+            out[f"carry_{mode}_{label}_ms_median"] = (
+                float(np.median(times) * 1e3) if times else None
+            )
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     """Measure and print."""
     quiet = args.json
@@ -123,6 +165,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.soak > 0:
         figures.update(soak(env, args.soak, args.seed, quiet))
+    if args.carry_check > 0:
+        figures.update(
+            carry_check(args.carry_check, args.objects, args.object_set, args.seed, quiet)
+        )
     env.close()
     if args.json:
         print(json.dumps(figures))

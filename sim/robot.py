@@ -9,14 +9,16 @@ fixed constraint whose pivot is driven along the path with a limited force, so g
 gripper-object collisions happen in the physics.
 
 Motions with nothing held are swept for collisions and teleported as far as they are free;
-the rest runs in the physics. The lift of a held part always runs in the physics, at the
-timing model's speed, so a weak grasp can drop its part; the carry to the filing bin
-(``RobotSpec.carry``) moves the gripper and what it holds rigidly, then holds still in the
-physics for ``carry_hold`` seconds, so a part that is about to slip out still falls (or,
-with ``carry="physical"``, runs in the physics like the lift: several times the cost of a
-failed attempt, for the same rewards within what ``grasp bench sim --carry-check`` measures). The guarded approach
-stops when the contact force on the gripper exceeds its threshold, emulating the iiwa's joint
-torque sensing. Every command advances the cell's clock by the timing model.
+the rest runs in the physics. While the gripper holds a part (``RobotSpec.carry``), the
+first ``lift_physical`` metres of the lift run in the physics at the timing model's speed,
+where the part leaves the pile and a weak grasp drops it; the rest of the lift and the carry
+to the filing bin move the gripper and the held parts rigidly (in free air, motion at
+constant speed is physically the same as holding still), and at the filing bin the gripper
+holds still in the physics for ``carry_hold`` seconds, so a part that is slipping out still
+falls. ``carry="physical"`` simulates all of it, at several times the cost of a failed
+attempt; ``grasp bench sim --carry-check`` measures how often the two give the same reward.
+The guarded approach stops when the contact force on the gripper exceeds its threshold,
+emulating the iiwa's joint torque sensing. Every command advances the cell's clock by the timing model.
 """
 
 from __future__ import annotations
@@ -67,9 +69,10 @@ class RobotSpec:
         freeze_every: while carrying a part, the resting parts are put to sleep every this
             many steps. (Longer steps in free air were tried and rejected: the fingers then
             creep through a light part squeezed with 20 N or more.)
-        carry: "kinematic" (the carry to the filing bin moves the held parts rigidly with the
-            gripper, then holds still for ``carry_hold``) or "physical" (it runs in the
-            physics at the timing model's speed). The lift is physical either way.
+        carry: "kinematic" (the lift is physical for ``lift_physical`` metres, the rest of it
+            and the carry move the held parts rigidly with the gripper, then the gripper holds
+            still for ``carry_hold``) or "physical" (all of it runs in the physics).
+        lift_physical: metres of the lift that run in the physics with the kinematic carry.
         carry_hold: seconds the gripper holds still in the physics after a kinematic carry.
     """
 
@@ -90,13 +93,17 @@ class RobotSpec:
     catch_up_steps: int = 6
     freeze_every: int = 8
     carry: str = "kinematic"
+    lift_physical: float = 0.08
     carry_hold: float = 0.3
 
     def __post_init__(self) -> None:
         if self.carry not in CARRY_MODES:
             raise ValueError(f"carry: expected one of {CARRY_MODES}, got {self.carry!r}")
-        if self.carry_hold < 0:
-            raise ValueError(f"carry_hold: expected >= 0 s, got {self.carry_hold}")
+        if self.carry_hold < 0 or self.lift_physical < 0:
+            raise ValueError(
+                "expected carry_hold >= 0 s and lift_physical >= 0 m, got"
+                f" {self.carry_hold} and {self.lift_physical}"
+            )
 
 
 class TwinRobot:
@@ -188,7 +195,10 @@ class TwinRobot:
         """Move the TCP along a straight line to ``target``; raises UnreachablePose first."""
         q = self._solve(target)
         duration = self.timing.linear(float(np.linalg.norm(target.position - self.pose().position)))
-        self._travel(target, duration)
+        if self.spec.carry == "kinematic" and self.gripper.holding():
+            self._lift(target, duration)
+        else:
+            self._travel(target, duration)
         self._q = q
         self._set_arm(q)
         self.clock.advance(self.timing.command_latency + duration)
@@ -229,7 +239,18 @@ class TwinRobot:
         self._teleport(path.at(resume))
         self._drive(Segment(path.at(resume), target), duration * (1.0 - resume), guard, True)
 
-    def _carry(self, target: Pose) -> None:
+    def _lift(self, target: Pose, duration: float) -> None:
+        """The first ``lift_physical`` metres in the physics, the rest rigidly (no hold)."""
+        path = Segment(self.pose(), target)
+        share = min(1.0, self.spec.lift_physical / max(path.length, 1e-9))
+        with self.world.grasping():
+            end = path.at(share)
+            self._drive(Segment(path.start, end), duration * share, self.spec.collision_force,
+                        smooth=True, carrying=True)  # fmt: skip
+        if share < 1.0:
+            self._carry(target, hold=False)
+
+    def _carry(self, target: Pose, hold: bool = True) -> None:
         """Move the gripper and the parts it touches rigidly to ``target``; hold still there."""
         world = self.world
         palm = world.pose(GRIPPER)
@@ -238,6 +259,8 @@ class TwinRobot:
         palm = world.pose(GRIPPER)
         for name, relative in held.items():
             world.set_pose(name, palm @ relative)
+        if not hold:
+            return
         steps = max(1, math.ceil(self.spec.carry_hold / world.settings.timestep))
         with world.grasping():
             world.step(steps)

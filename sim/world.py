@@ -148,6 +148,11 @@ class World:
         """Names of the loose parts, in the order they were added."""
         return list(self._movable)
 
+    def touching(self, body: int) -> list[str]:
+        """Names of the loose parts in contact with ``body``, in the order they were added."""
+        ids = {p[2] for p in self.client.getContactPoints(bodyA=body)}
+        return [n for n, b in self._movable.items() if b in ids]
+
     def remove(self, name: str) -> None:
         """Delete the body called ``name`` from the simulation."""
         body = self._bodies.pop(name)
