@@ -4,6 +4,14 @@ Figures:
     * fcn_ms: median wall time to score all grasps of one 110 x 110 observation (20 x 40 x
       40 x 3 = 96,000 by default) with :class:`agents.fcn.inference.GraspScorer`: checking and
       encoding the image, turning it 20 times, one batched pass of the fused FCN, sigmoid.
+    * fcn_onnx_ms: the same with the onnx backend (onnxruntime, the ``onnx`` extra; the model
+      exported in memory, :mod:`agents.fcn.onnx`), where installed (else absent);
+      onnx_max_abs_diff: its largest difference to fcn's values; onnx_speedup: fcn_ms /
+      fcn_onnx_ms. fcn_1thread_ms and fcn_onnx_1thread_ms: both with one thread (as in an
+      evaluation worker or the learning loop's actor). These passes are timed in turns,
+      one of each per round, so that the load of a shared machine falls on all of them
+      alike: compare them as ratios within one run. default_backend: what
+      ``InferenceConfig()`` runs here.
     * fcn_bf16_ms: the same in bfloat16, where the device supports it (else absent).
     * naive_ms: the same values the naive way, for comparison: crop each of the 32,000
       windows with the training crop and run the same network on the crops in batches.
@@ -12,8 +20,8 @@ Figures:
     * train_windows_per_s: training throughput of the full model on synthetic windows
       (forward, backward and Adam step, batch ``--train-batch``, with augmentation).
     * parameters: the model's trainable parameter count; device: what ran it;
-      load_avg_1min: the machine's load when the run ended (other work skews the times;
-      fcn_min_ms and fcn_bf16_min_ms are the fastest passes).
+      load_avg_1min: the machine's load when the run ended, load_avg_1min_start when it
+      began (other work skews the times; the *_min_ms figures are the fastest passes).
 
 The model has random weights (speed does not depend on them) unless ``--checkpoint`` is given.
 """
@@ -34,8 +42,15 @@ from agents.data.synthetic import bar_scenes
 from agents.fcn.checkpoint import load_checkpoint
 from agents.fcn.crop import crop_window
 from agents.fcn.inference import GraspScorer, InferenceConfig
-from agents.fcn.model import ModelConfig, build_model, fuse_for_inference, parameter_count
+from agents.fcn.model import (
+    ModelConfig,
+    ValueModel,
+    build_model,
+    fuse_for_inference,
+    parameter_count,
+)
 from agents.fcn.observation import encode
+from agents.fcn.scoring import Scorer, make_scorer, onnx_available, resolve_backend
 from agents.training.config import TrainConfig
 from agents.training.fit import torch_generator, train
 from grasp_env.geometry import HeightImage
@@ -55,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     p.add_argument("--naive-batch", type=int, default=512, help="crops per naive forward")
     p.add_argument("--no-naive", action="store_true", help="skip the naive measurement")
+    p.add_argument("--no-onnx", action="store_true", help="skip the onnx backend")
     p.add_argument("--train-attempts", type=int, default=1024, help="0 skips training")
     p.add_argument("--train-batch", type=int, default=64)
     p.add_argument("--checkpoint", default=None, help="a trained model instead of random")
@@ -114,6 +130,73 @@ def time_fcn(
     return statistics.median(times) * 1000.0, min(times) * 1000.0, values
 
 
+def time_in_turns(
+    variants: dict[str, tuple[Scorer, int | None]], image: HeightImage, repeats: int
+) -> dict[str, tuple[float, float, np.ndarray]]:
+    """Median and fastest milliseconds of each scorer, and its values, timed in turns.
+
+    Args:
+        variants: name -> (scorer, torch threads while it runs, or None to leave them).
+        image: the scene to score.
+        repeats: timed rounds; each round times every scorer once, in order.
+    """
+    default = torch.get_num_threads()
+
+    def once(scorer: Scorer, threads: int | None) -> tuple[float, np.ndarray]:
+        torch.set_num_threads(threads if threads is not None else default)
+        start = time.perf_counter()
+        values = scorer.score(image)
+        return time.perf_counter() - start, values
+
+    try:
+        for _ in range(3):
+            for scorer, threads in variants.values():
+                once(scorer, threads)
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        values: dict[str, np.ndarray] = {}
+        for _ in range(repeats):
+            for name, (scorer, threads) in variants.items():
+                seconds, values[name] = once(scorer, threads)
+                times[name].append(seconds)
+    finally:
+        torch.set_num_threads(default)
+    return {
+        name: (statistics.median(t) * 1000.0, min(t) * 1000.0, values[name])
+        for name, t in times.items()
+    }
+
+
+def float32_figures(
+    model: ValueModel, grid: GraspGrid, image: HeightImage, args: argparse.Namespace
+) -> tuple[dict, np.ndarray]:
+    """The float32 passes of every backend, timed in turns, and the torch path's values."""
+    config = InferenceConfig(device=args.device, backend="torch")
+    variants: dict[str, tuple[Scorer, int | None]] = {
+        "fcn": (GraspScorer(model, grid, config), None)
+    }
+    on_cpu = torch.device(args.device).type == "cpu"
+    onnx = on_cpu and not args.no_onnx and onnx_available()
+    if onnx:
+        threads = torch.get_num_threads()
+        with_threads = InferenceConfig(backend="onnx", num_threads=threads)
+        variants["fcn_onnx"] = (make_scorer(model, grid, with_threads), None)
+    if on_cpu and torch.get_num_threads() > 1:
+        variants["fcn_1thread"] = (variants["fcn"][0], 1)
+        if onnx:
+            one = InferenceConfig(backend="onnx", num_threads=1)
+            variants["fcn_onnx_1thread"] = (make_scorer(model, grid, one), None)
+    timed = time_in_turns(variants, image, args.repeats)
+    values = timed["fcn"][2]
+    out: dict = {}
+    for name, (median, fastest, _) in timed.items():
+        out[f"{name}_ms"], out[f"{name}_min_ms"] = median, fastest
+    if onnx:
+        out["onnx_max_abs_diff"] = float(np.abs(timed["fcn_onnx"][2] - values).max())
+        out["onnx_speedup"] = out["fcn_ms"] / out["fcn_onnx_ms"]
+    out["default_backend"] = resolve_backend(InferenceConfig(device=args.device))
+    return out, values
+
+
 def naive_values(
     net: torch.nn.Module, image: HeightImage, grid: GraspGrid, device: str, batch: int
 ) -> np.ndarray:
@@ -148,8 +231,10 @@ def measure(args: argparse.Namespace) -> dict:
     image = scene(grid, rng)
     out: dict = {"device": device_name(args.device), "parameters": parameter_count(model)}
     out["grasps"] = grid.size
-    scorer = GraspScorer(model, grid, InferenceConfig(device=args.device))
-    out["fcn_ms"], out["fcn_min_ms"], values = time_fcn(scorer, image, args.repeats)
+    if hasattr(os, "getloadavg"):
+        out["load_avg_1min_start"] = os.getloadavg()[0]
+    figures, values = float32_figures(model, grid, image, args)
+    out.update(figures)
     if bf16_supported(args.device):
         bf16 = GraspScorer(model, grid, InferenceConfig(device=args.device, precision="bfloat16"))
         out["fcn_bf16_ms"], out["fcn_bf16_min_ms"], bf16_values = time_fcn(
@@ -189,8 +274,26 @@ def run(args: argparse.Namespace) -> int:
         f"fcn_ms (float32, median of {args.repeats}): {out['fcn_ms']:.1f}"
         f"  (fastest {out['fcn_min_ms']:.1f})"
     )
+    for name, label in (
+        ("fcn_onnx", "onnx backend"),
+        ("fcn_1thread", "torch, 1 thread"),
+        ("fcn_onnx_1thread", "onnx, 1 thread"),
+    ):
+        if f"{name}_ms" in out:
+            median, fastest = out[f"{name}_ms"], out[f"{name}_min_ms"]
+            print(f"{name}_ms ({label}): {median:.1f}  (fastest {fastest:.1f})")
+    if "onnx_speedup" in out:
+        print(
+            f"onnx_speedup: {out['onnx_speedup']:.2f}x  (max |diff| {out['onnx_max_abs_diff']:.2g})"
+        )
+    print(f"default backend: {out['default_backend']}")
     if "fcn_bf16_ms" in out:
         print(f"fcn_bf16_ms: {out['fcn_bf16_ms']:.1f}  (max |diff| {out['bf16_max_abs_diff']:.3g})")
+    if "load_avg_1min" in out:
+        print(
+            f"load average: {out['load_avg_1min_start']:.2f} at the start,"
+            f" {out['load_avg_1min']:.2f} at the end (other work skews the times)"
+        )
     if "naive_ms" in out:
         print(
             f"naive_ms: {out['naive_ms']:.0f}  speedup: {out['speedup']:.1f}x"

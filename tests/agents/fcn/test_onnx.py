@@ -127,3 +127,17 @@ def test_an_agent_from_the_file_does_not_import_torch(onnx_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_auto_picks_onnx_where_it_fits(monkeypatch):
+    from agents.fcn import scoring
+
+    assert scoring.resolve_backend(InferenceConfig()) == "onnx"
+    assert scoring.resolve_backend(InferenceConfig(precision="bfloat16")) == "torch"
+    assert scoring.resolve_backend(InferenceConfig(backend="torch")) == "torch"
+    monkeypatch.setattr(scoring, "onnx_available", lambda: False)
+    assert scoring.resolve_backend(InferenceConfig()) == "torch"
+    with pytest.raises(ConfigError, match="onnx backend runs float32 on the CPU"):
+        InferenceConfig(backend="onnx", precision="bfloat16")
+    with pytest.raises(ConfigError, match="backend must be one of"):
+        InferenceConfig(backend="tensorrt")
