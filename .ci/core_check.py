@@ -146,7 +146,10 @@ def check_missing_extras() -> None:
     check(grasp is not None, "the grasp command is installed")
     result = subprocess.run([grasp, "--help"], capture_output=True, text=True, check=False)
     check(
-        result.returncode == 1 and "grasp-toolkit[agents]" in result.stderr,
+        result.returncode == 1
+        and "pip install grasp-toolkit[" in result.stderr
+        and "grasp-toolkit[all]" in result.stderr
+        and "Traceback" not in result.stderr,
         f"grasp --help says: {result.stderr.strip()}",
     )
 
