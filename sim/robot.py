@@ -18,7 +18,8 @@ holds still in the physics for ``carry_hold`` seconds, so a part that is slippin
 falls. ``carry="physical"`` simulates all of it, at several times the cost of a failed
 attempt; ``grasp bench sim --carry-check`` measures how often the two give the same reward.
 The guarded approach stops when the contact force on the gripper exceeds its threshold,
-emulating the iiwa's joint torque sensing. Every command advances the cell's clock by the timing model.
+emulating the iiwa's joint torque sensing. Every command advances the cell's clock by the
+timing model.
 """
 
 from __future__ import annotations
