@@ -351,14 +351,15 @@ class _BinRunner:
     ) -> None:
         from agents import registry
 
-        self.env = make_eval_env(env_spec)
         self.grid = env_spec.config.grid
         self.n, self.budget, self.seed = n, budget, seed
         self._make = lambda rng: registry.make_with(
             factory, agent_spec.name, self.grid, rng, **agent_spec.options
         )
+        # the agent first: a model that does not fit the grid is refused before the env starts
         self.agent = self._make(np.random.default_rng(seed))
         self._rebuild = not callable(getattr(self.agent, "reset", None))
+        self.env = make_eval_env(env_spec)
 
     def run(self, index: int) -> BinResult:
         if self._rebuild:

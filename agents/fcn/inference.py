@@ -86,7 +86,7 @@ class GraspScorer(Scorer):
             x = batch.to(self.device, self.dtype, non_blocking=True)
             out = self._net(x)
             out = out.permute(0, 2, 3, 1).float().cpu()
-        return np.ascontiguousarray(out.numpy())
+        return out.numpy()
 
 
 __all__ = ["PRECISIONS", "GraspScorer", "InferenceConfig", "check_model_fits_grid"]

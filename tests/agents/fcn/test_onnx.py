@@ -141,3 +141,17 @@ def test_auto_picks_onnx_where_it_fits(monkeypatch):
         InferenceConfig(backend="onnx", precision="bfloat16")
     with pytest.raises(ConfigError, match="backend must be one of"):
         InferenceConfig(backend="tensorrt")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_evaluation_with_a_file_for_another_grid_is_refused_before_it_runs(
+    monkeypatch, onnx_path, workers
+):
+    from agents import evaluation
+    from grasp_env.config import EnvConfig
+
+    monkeypatch.setattr(evaluation, "make_eval_env", lambda spec: pytest.fail("env built"))
+    spec = evaluation.EnvSpec(config=EnvConfig(grid=GraspGrid(rotations=16)), m=3)
+    agent = evaluation.AgentSpec("fcn", {"checkpoint": str(onnx_path)})
+    with pytest.raises(ConfigError, match=r"made for rotations = 20.*serve rotations = 16"):
+        evaluation.evaluate_bins(spec, agent, n=1, runs=2, seed=0, workers=workers)
