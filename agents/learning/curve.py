@@ -2,9 +2,10 @@
 
 Each point is the paper's bin-clearing protocol (Table I: n out of m, env in mode "apply",
 bins never swapping) with the application rule (maximum(1), maximum(5) after a failure), run
-by :func:`agents.evaluation.evaluate` on an environment of its own. Points are appended to
-``curve.jsonl`` one JSON line each, flushed and fsynced; a line cut short by a crash is
-ignored when reading, so a resumed run redoes only the points it has no line for.
+by :func:`agents.evaluation.evaluate_bins` over worker processes, on the same bins (seeds
+``evaluation.seed + k``) for every point, so points differ by their models alone. Points
+are appended to ``curve.jsonl`` one JSON line each, flushed and fsynced; a line cut short by
+a crash is ignored when reading, so a resumed run redoes only the points it has no line for.
 :func:`plot_curve` draws the PNG (matplotlib, the ``plot`` extra) and :func:`curve_table`
 the markdown table.
 """
@@ -17,44 +18,47 @@ import time
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
-from agents.evaluation import EvaluationResult, evaluate, evaluation_config
-from agents.fcn.model import ValueModel
+from agents.evaluation import (
+    AgentSpec,
+    EnvSpec,
+    EvaluationResult,
+    default_workers,
+    evaluate_bins,
+)
 from agents.learning.config import LearnConfig
 from agents.learning.rundir import CHECKPOINTS, CURVE_FILE, TB_DIR, read_curve_models
-from agents.learning.schedule import STREAM_EVAL, attempt_rng
 from grasp_env.errors import ConfigError
-from grasp_env.factory import make_env
 
 
-def make_eval_env(config: LearnConfig) -> gym.Env:
-    """The evaluation environment: m objects, application force, no bin swaps."""
-    return make_env(
-        config.env_id,
-        evaluation_config(config.env),
-        config.evaluation.m,
-        config.object_set or None,
-        config.cell_config,
+def eval_env_spec(config: LearnConfig) -> EnvSpec:
+    """The curve's evaluation environment: m objects, application force, no bin swaps."""
+    return EnvSpec(
+        env_id=config.env_id,
+        config=config.env,
+        m=config.evaluation.m,
+        object_set=config.object_set or None,
+        cell_config=config.cell_config,
     )
 
 
-def evaluate_model(
-    env: gym.Env, model: ValueModel | None, config: LearnConfig, runs: int, point: int
-) -> EvaluationResult:
-    """Bin clearing with ``model`` and the application rule (random grasps without a model)."""
-    from agents.fcn.selection import ApplicationRule
-    from agents.policies.fcn import FCNAgent
-    from agents.policies.random import RandomAgent
+def evaluate_model(config: LearnConfig, checkpoint: Path | None, runs: int) -> EvaluationResult:
+    """Bin clearing with the model at ``checkpoint`` and the application rule.
 
-    grid = config.env.grid
-    rng = attempt_rng(config.seed, point, STREAM_EVAL)
-    agent = (
-        RandomAgent(grid, rng) if model is None else FCNAgent(model, ApplicationRule(), grid, rng)
-    )
+    Random grasps without a model; over ``evaluation.workers`` processes (default: the
+    cores).
+    """
     ev = config.evaluation
-    return evaluate(env, agent, ev.n, ev.m, runs, ev.seed, ev.max_attempts)
+    env_spec = eval_env_spec(config)
+    agent = (
+        AgentSpec("random")
+        if checkpoint is None
+        else AgentSpec("fcn", {"checkpoint": str(checkpoint), "selection": "application"})
+    )
+    workers = ev.workers if ev.workers is not None else default_workers(env_spec)
+    return evaluate_bins(env_spec, agent, n=ev.n, runs=runs, seed=ev.seed,
+                         max_attempts=ev.max_attempts, workers=workers)  # fmt: skip
 
 
 def curve_counts(config: LearnConfig) -> tuple[int, ...]:
@@ -72,7 +76,6 @@ def evaluate_curve(run_dir: Path, config: LearnConfig) -> list[dict[str, Any]]:
     """
     from torch.utils.tensorboard import SummaryWriter
 
-    from agents.fcn.checkpoint import load_checkpoint
     from agents.training.logger import TrainingLogger
 
     path = run_dir / CURVE_FILE
@@ -83,16 +86,13 @@ def evaluate_curve(run_dir: Path, config: LearnConfig) -> list[dict[str, Any]]:
         return read_curve(path)
     ev = config.evaluation
     logger = TrainingLogger(SummaryWriter(str(run_dir / TB_DIR), filename_suffix=".eval"))
-    env = make_eval_env(config)
     try:
         for count in todo:
             ref = models[count]
-            model = None
-            if ref.version:
-                model = load_checkpoint(run_dir / CHECKPOINTS / ref.path, config.env.grid)[0]
+            checkpoint = run_dir / CHECKPOINTS / ref.path if ref.version else None
             runs = max(ev.final_runs, ev.runs) if count == config.target_attempts else ev.runs
             start = time.monotonic()
-            result = evaluate_model(env, model, config, runs, count)
+            result = evaluate_model(config, checkpoint, runs)
             append_point(path, {
                 **result.as_dict(), "eval_attempts": result.attempts,
                 "attempts": count,  # the dataset size: the learning curve's x
@@ -101,7 +101,6 @@ def evaluate_curve(run_dir: Path, config: LearnConfig) -> list[dict[str, Any]]:
             })  # fmt: skip
             logger.evaluation(count, result.grasp_rate, result.stderr, result.pph)
     finally:
-        env.close()
         logger.close()
     return read_curve(path)
 
@@ -194,9 +193,9 @@ __all__ = [
     "attempts_to_reach",
     "curve_counts",
     "curve_table",
+    "eval_env_spec",
     "evaluate_curve",
     "evaluate_model",
-    "make_eval_env",
     "plot_curve",
     "read_curve",
 ]

@@ -77,7 +77,7 @@ TINY = {
             "model": {"channels": [4, 4, 4, 8], "dropout": [0.0, 0.0, 0.0, 0.0]},
         },
     },
-    "evaluation": {"at": [35], "n": 2, "m": 4, "runs": 1, "final_runs": 1},
+    "evaluation": {"at": [35], "n": 2, "m": 4, "runs": 1, "final_runs": 1, "workers": 1},
 }
 
 

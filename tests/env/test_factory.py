@@ -26,10 +26,11 @@ def test_the_real_cell_gets_its_cell_config_but_no_objects(made):
 
 
 def test_learning_config_reaches_the_real_cell_through_the_factory(made):
+    from agents.evaluation import make_eval_env
     from agents.learning.config import LearnConfig
-    from agents.learning.curve import make_eval_env
+    from agents.learning.curve import eval_env_spec
 
-    make_eval_env(LearnConfig(env_id="RealBinGrasp-v0", cell_config="mine.yaml"))
+    make_eval_env(eval_env_spec(LearnConfig(env_id="RealBinGrasp-v0", cell_config="mine.yaml")))
     env_id, kwargs = made[0]
     assert env_id == "RealBinGrasp-v0"
     assert kwargs["cell_config"] == "mine.yaml"
