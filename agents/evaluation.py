@@ -377,6 +377,11 @@ def _init_worker(*args: Any) -> None:
     """Build the worker's env and agent, with one thread (torch is not imported for it)."""
     global _WORKER
     os.environ["OMP_NUM_THREADS"] = "1"
+    # The parent prints progress and results; what simulators print at start-up (PyBullet's
+    # banner) would only interleave with them, so a worker's stdout goes nowhere.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
     from agents.fcn import scoring
 
     scoring.set_default_threads(1)
