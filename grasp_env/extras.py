@@ -29,6 +29,8 @@ OPTIONAL_MODULES: dict[str, tuple[str, str]] = {
     "tensorboard": ("tensorboard", "agents"),
     "h5py": ("h5py", "dataset"),
     "matplotlib": ("matplotlib", "plot"),
+    "onnxruntime": ("onnxruntime", "onnx"),
+    "onnx": ("onnx", "onnx"),
     "nxlib": ("nxlib", "ensenso"),
 }
 
