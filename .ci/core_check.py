@@ -28,9 +28,9 @@ import numpy as np
 import grasp_env
 from grasp_env.cell import ApproachResult, GripperState
 from grasp_env.errors import DependencyNotInstalled
+from grasp_env.extras import OPTIONAL_MODULES
 from grasp_env.geometry import Pose
 
-HEAVY = ("torch", "pybullet", "h5py", "cv2", "tensorboard", "matplotlib", "tqdm")
 #: Repository folders and the package names they install as.
 INSTALLED_AS = {
     "grasp_env": "grasp_env",
@@ -157,7 +157,7 @@ def check_missing_extras() -> None:
 def main() -> None:
     """Run every check against the repository checkout named on the command line."""
     repo = Path(sys.argv[1]).resolve()
-    for name in HEAVY:
+    for name in OPTIONAL_MODULES:  # every module an extra installs
         check(importlib.util.find_spec(name) is None, f"the core did not install {name}")
     check_distribution(repo)
     check(repo not in Path(grasp_env.__file__).resolve().parents, "grasp_env from site-packages")
