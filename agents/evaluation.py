@@ -371,11 +371,12 @@ class _BinRunner:
 
 
 _WORKER: _BinRunner | None = None
+_WORKER_ERROR: BaseException | None = None
 
 
 def _init_worker(*args: Any) -> None:
     """Build the worker's env and agent, with one thread (torch is not imported for it)."""
-    global _WORKER
+    global _WORKER, _WORKER_ERROR
     os.environ["OMP_NUM_THREADS"] = "1"
     # The parent prints progress and results; what simulators print at start-up (PyBullet's
     # banner) would only interleave with them, so a worker's stdout goes nowhere.
@@ -385,13 +386,19 @@ def _init_worker(*args: Any) -> None:
     from agents.fcn import scoring
 
     scoring.set_default_threads(1)
-    _WORKER = _BinRunner(*args)
+    try:
+        _WORKER = _BinRunner(*args)
+    except Exception as exc:  # raised again by each bin, so the parent sees the real error
+        _WORKER_ERROR = exc
+        return
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
 
 
 def _worker_bin(index: int) -> BinResult:
+    if _WORKER_ERROR is not None:
+        raise _WORKER_ERROR
     if _WORKER is None:
         raise RuntimeError("the evaluation worker was not initialised")
     return _WORKER.run(index)

@@ -150,3 +150,9 @@ def test_an_agent_that_cannot_travel_is_refused_for_workers(monkeypatch):
         registry.unregister("test-lambda")
     with pytest.raises(ConfigError, match="expected an agent name"):
         evaluate_bins(SPEC, AgentSpec("nobody"), n=1, runs=2, seed=0, workers=2)
+
+
+def test_a_worker_that_cannot_build_its_env_reports_why():
+    bad = EnvSpec(m=3, object_set="nonexistent")
+    with pytest.raises(ConfigError, match="object_set must be one of"):
+        evaluate_bins(bad, AgentSpec("random"), n=1, runs=2, seed=0, workers=2)
