@@ -45,8 +45,8 @@ if TYPE_CHECKING:
 CARD_KEY = "grasp_value_model_card"
 INPUT_NAME = "turned"
 OUTPUT_NAME = "logits"
-OPSET = 17
-IR_VERSION = 8  # loadable by onnxruntime 1.11 and later
+OPSET = 17  # onnxruntime 1.12 and later run opset 17
+IR_VERSION = 8  # not the newest IR, so that older runtimes on a robot PC load the file
 
 
 def _require(module: str) -> Any:
