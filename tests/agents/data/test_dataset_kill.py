@@ -72,13 +72,24 @@ def _wait_for_line(proc: subprocess.Popen, deadline: float) -> str:
     return proc.stdout.readline().strip()
 
 
-def _kill_trial(path: Path, shape: tuple[int, int], delay: float, known: int) -> tuple[int, int]:
-    """Start a writer, SIGKILL it ``delay`` s after it is ready; return (acked, opened at)."""
+def _kill_trial(
+    path: Path, shape: tuple[int, int], delay: float, known: int, after_open: bool
+) -> tuple[int, int]:
+    """Start a writer, SIGKILL it ``delay`` s after it is ready; return (acked, opened at).
+
+    With ``after_open`` the delay starts once the writer has opened the file, so the kill
+    lands among the appends however long the open (a rebuild after a crash) took on a busy
+    machine; otherwise it may land during the open.
+    """
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     cmd = [sys.executable, __file__, str(path), str(shape[0]), str(shape[1])]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    seen: list[str] = []
     try:
-        assert _wait_for_line(proc, time.monotonic() + 30.0) == "ready"
+        deadline = time.monotonic() + 30.0
+        assert _wait_for_line(proc, deadline) == "ready"
+        while after_open and not (seen and seen[-1].startswith("open ")):
+            seen.append(_wait_for_line(proc, deadline))
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         out, err = proc.communicate(timeout=30.0)
@@ -88,7 +99,7 @@ def _kill_trial(path: Path, shape: tuple[int, int], delay: float, known: int) ->
             proc.wait()
     assert proc.returncode == -signal.SIGKILL, f"the writer died by itself:\n{err}"
     acked, opened = known, -1
-    for line in out.splitlines():
+    for line in [*seen, *out.splitlines()]:
         if line.startswith("open "):
             opened = int(line.split()[1])
             acked = max(acked, opened)
@@ -195,7 +206,8 @@ def _run_kills(
     committed = 0
     opened_after_crash = 0
     for trial in range(trials):
-        acked, opened = _kill_trial(path, shape, rand.uniform(0.0, max_delay), committed)
+        delay = rand.uniform(0.0, max_delay)
+        acked, opened = _kill_trial(path, shape, delay, committed, after_open=trial % 2 == 1)
         if opened >= 0:
             # a resumed writer starts exactly at the committed count: nothing lost or doubled
             assert opened == committed, f"trial {trial}: reopened at {opened}, had {committed}"
