@@ -145,7 +145,11 @@ class Actor:
 
         self.config, self.env, self.models, self.clock = config, env, models, clock
         self.grid = config.env.grid
-        self.inference = InferenceConfig(precision=config.inference_precision, num_threads=1)
+        self.inference = InferenceConfig(
+            precision=config.inference_precision,
+            num_threads=1,
+            backend=config.inference_backend,
+        )
         self.random_agent = RandomAgent(self.grid, np.random.default_rng(0))
         self.fcn_agent: Any = None
         self.fcn_version = 0

@@ -172,6 +172,9 @@ class LearnConfig:
         trainer: the trainer process.
         evaluation: the learning curve and the final evaluation.
         inference_precision: "float32" or "bfloat16" for the actor's scoring.
+        inference_backend: "torch" or "onnx" (the ``onnx`` extra) for the actor's scoring;
+            named, never "auto", so that a run's records do not depend on what is installed
+            (the two differ by about 1e-6 in the values, which can change a selection).
         log_every: TensorBoard charts every this many attempts.
         wait_for_model: timed schedule only: after the random attempts, wait at most this
             many seconds for the first model (random grasps stand in if it does not come).
@@ -196,6 +199,7 @@ class LearnConfig:
     trainer: TrainerConfig = TrainerConfig()
     evaluation: EvalConfig = EvalConfig()
     inference_precision: str = "float32"
+    inference_backend: str = "torch"
     log_every: int = 10
     wait_for_model: float = 120.0
     init_model: str | None = None
@@ -215,6 +219,10 @@ class LearnConfig:
         if None in ends[:-1] or bounded != sorted(bounded):
             raise ConfigError(
                 f"phases: expected ascending 'until' with null (no end) only last, got {ends}"
+            )
+        if self.inference_backend not in ("torch", "onnx"):
+            raise ConfigError(
+                f"inference_backend: expected 'torch' or 'onnx', got {self.inference_backend!r}"
             )
         if self.log_every < 1 or self.wait_for_model < 0:
             raise ConfigError("expected log_every >= 1 and wait_for_model >= 0")
