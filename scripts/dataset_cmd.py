@@ -1,5 +1,7 @@
 """``grasp dataset PATH [--json] [--verify]``: what a grasp dataset file holds.
 
+``grasp dataset --schema`` prints the fields every dataset file holds, from the schema.
+
 The file is opened in a subprocess with a timeout (a damaged HDF5 file can hang its reader,
 HDFGroup/hdf5#1707), so this command also serves to validate files of unknown origin. Exit
 status: 0 for a readable dataset, 1 for a file that is not one (the reason on stderr).
@@ -27,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("path", help="the dataset file (.h5)")
+    parser.add_argument("path", nargs="?", help="the dataset file (.h5)")
+    parser.add_argument("--schema", action="store_true", help="print the fields of the schema")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
         "--verify",
@@ -96,6 +99,14 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the summary of ``args.path``; return 0, or 1 when it is not a readable dataset."""
+    if args.schema:
+        from agents.data.schema import field_table
+
+        print(field_table())
+        return 0
+    if args.path is None:
+        print("grasp dataset: expected a dataset file PATH (or --schema)", file=sys.stderr)
+        return 2
     try:
         summary = check_file(args.path, timeout=args.timeout, verify=args.verify)
     except DatasetError as exc:

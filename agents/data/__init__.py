@@ -15,45 +15,18 @@ Reading (also while a writer appends)::
         train, test = dataset.split()        # index arrays, by timestamp hash (paper III-F)
 
 Schema version 1 (:data:`SCHEMA_VERSION`). One HDF5 file (format >= HDF5 1.10, written with
-``libver="latest"``, in SWMR mode). N records, images H x W (110 x 110 by default):
-
-=============  ===========  =========  ====================================================
-dataset        dtype        shape      meaning (unknown values)
-=============  ===========  =========  ====================================================
-height         float32      (N, H, W)  m above the bin floor; 0 where depth is missing
-valid          uint8        (N, H, W)  1 where the height is measured
-action         float32      (N, 4)     executed x (m), y (m), a (rad), d (m), bin frame
-index          int16        (N, 4)     grid index r, i, j, k (-1 -1 -1 -1: not on the grid)
-reward         float32      (N,)       1 held an object after lifting, 0 not
-method         S32          (N,)       UTF-8 selection method, e.g. "random", "max"
-value          float32      (N,)       predicted value of the action (NaN: none)
-timestamp      float64      (N,)       s since the Unix epoch; keys the train/test split
-object_set     S64          (N,)       UTF-8 object set ("")
-env_id         S64          (N,)       UTF-8 environment id ("")
-seed           int64        (N,)       episode reset seed (-1)
-z              float32      (N,)       m, aimed fingertip height (NaN)
-reached_z      float32      (N,)       m, fingertip height where the approach ended (NaN)
-contact        int8         (N,)       1 contact ended the approach early, 0 not (-1)
-width          float32      (N,)       m, finger opening measured after lifting (NaN)
-force          float32      (N,)       N, clamping force (NaN)
-cycle_time     float32      (N,)       s, duration of the attempt (NaN)
-grasp_bin      int8         (N,)       0 or 1, the bin grasped from (-1)
-grasped        S64          (N,)       UTF-8 name of the object held ("")
-committed      int64        (1,)       number of complete records: read nothing beyond it
-=============  ===========  =========  ====================================================
+``libver="latest"``, in SWMR mode) of N records with images H x W (110 x 110 by default).
+The per-record datasets, their dtypes, shapes, units and meanings are
+:data:`agents.data.schema.FIELDS`, the one list the writer writes, the reader checks and
+``grasp dataset --schema`` prints as a table (:func:`agents.data.schema.field_table`); beside
+them ``committed`` (int64, (1,)) counts the complete records: read nothing beyond it. The file
+attributes, written once before the file is published, are
+:data:`agents.data.schema.ROOT_ATTRIBUTES`.
 
 Strings are fixed-length, NUL-padded UTF-8. Each dataset carries ``units`` and
 ``description`` attributes. Storage: the image datasets are chunked one record per chunk and
 compressed (gzip level 1 by default, byte-shuffled for ``height``; or lzf, or none); the
 others are uncompressed, 64 records per chunk. All have ``maxshape=(None, ...)``.
-
-File attributes (written once, before the file is published): ``format`` (always
-"grasp-toolkit/grasp-dataset"), ``schema_version``, ``pixel_size`` (m), ``image_shape``
-(rows, cols), ``max_height`` (m), ``units`` and ``fields`` (JSON: name -> unit, name ->
-description), ``config`` (JSON: the resolved config), ``meta`` (JSON: git commit, versions,
-env kwargs, whatever the caller passes), ``library_version`` (grasp_env.__version__),
-``h5py_version``, ``hdf5_version``, ``created`` (s since the epoch), ``created_iso``, and
-``recoveries`` (JSON list, one entry per resume after a crashed writer).
 
 Guarantees, and how (see :mod:`agents.data.writer`):
 

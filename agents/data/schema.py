@@ -103,7 +103,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("value", "values", "float32", (), "1",
               "the model's predicted value of the action; NaN when none was predicted"),
     FieldSpec("timestamp", "timestamps", "float64", (), "s",
-              "time of the attempt, seconds since the Unix epoch; keys the train/test split"),
+              "time of the attempt on the recording clock: s since the Unix epoch, or since"
+              " the run's start on the cell's clock (lockstep learning); keys the split"),
     FieldSpec("object_set", "object_sets", f"S{NAME_BYTES}", (), "utf-8",
               "the object set in the bin; '' when unknown"),
     FieldSpec("env_id", "env_ids", f"S{NAME_BYTES}", (), "utf-8",
@@ -128,6 +129,16 @@ FIELDS: tuple[FieldSpec, ...] = (
 """Every per-record dataset, in the order the writer writes them."""
 
 FIELD_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
+
+
+def field_table() -> str:
+    """:data:`FIELDS` as a markdown table: name, dtype, per-record shape, units, meaning."""
+    rows = ["| field | dtype | shape | units | meaning |", "|---|---|---|---|---|"]
+    for f in FIELDS:
+        shape = "(H, W)" if f.is_image else str(tuple(f.shape))
+        rows.append(f"| {f.name} | {f.dtype} | {shape} | {f.units} | {f.description} |")
+    return "\n".join(rows)
+
 
 ROOT_ATTRIBUTES: dict[str, str] = {
     "format": f"always {FORMAT!r}; marks the file as a grasp dataset",

@@ -1,4 +1,4 @@
-"""The model card's geometry, checked against a grid without torch (for ONNX files).
+"""The model card's geometry, checked against a grid without torch (checkpoints and ONNX).
 
 The fields are those of :func:`agents.fcn.checkpoint.model_card` that decide what the
 network's inputs and outputs mean: the image geometry, the grasp grid, the normalisation and
@@ -46,7 +46,12 @@ def same(got: Any, want: Any) -> bool:
     return got == want
 
 
-def check_geometry(card: dict, grid: GraspGrid, source: str) -> None:
+def check_geometry(
+    card: dict,
+    grid: GraspGrid,
+    source: str,
+    remedy: str = "export a model for this geometry or use the matching grid",
+) -> None:
     """Refuse a card whose geometry, normalisation, interpolation or channels differ.
 
     Raises:
@@ -61,8 +66,7 @@ def check_geometry(card: dict, grid: GraspGrid, source: str) -> None:
         if not same(card[name], want):
             raise ConfigError(
                 f"{source}: the model was made for {name} = {card[name]!r}, but is asked to"
-                f" serve {name} = {want!r}; export a model for this geometry or use the"
-                " matching grid"
+                f" serve {name} = {want!r}; {remedy}"
             )
     in_channels = card.get("model_config", {}).get("in_channels")
     if in_channels not in (1, 2):

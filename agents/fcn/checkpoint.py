@@ -22,12 +22,11 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import torch
 
 import grasp_env
+from agents.fcn.card import check_geometry, geometry_fields
 from agents.fcn.crop import INTERPOLATION_NAME
 from agents.fcn.model import ModelConfig, ValueModel, parameter_count
 from agents.fcn.observation import CHANNEL_NAMES, NORMALISATION
@@ -46,7 +45,7 @@ def model_card(model: ValueModel, grid: GraspGrid, training: dict | None = None)
         "format_version": CARD_VERSION,
         "library_version": grasp_env.__version__,
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        **_geometry_fields(grid),
+        **geometry_fields(grid),
         "normalisation": NORMALISATION,
         "input_channels": list(CHANNEL_NAMES[: model.config.in_channels]),
         "interpolation": INTERPOLATION_NAME,
@@ -54,22 +53,6 @@ def model_card(model: ValueModel, grid: GraspGrid, training: dict | None = None)
         "parameter_count": parameter_count(model),
         "output": "logits of grasp success per width; sigmoid gives the probability",
         "training": to_dict(training) if training is not None else {},
-    }
-
-
-def _geometry_fields(grid: GraspGrid) -> dict[str, Any]:
-    g = grid.image
-    return {
-        "pixel_size": g.pixel_size,
-        "image_rows": g.rows,
-        "image_cols": g.cols,
-        "max_height": g.max_height,
-        "window_px": grid.window_px,
-        "stride_px": grid.stride_px,
-        "widths": [float(w) for w in grid.widths],
-        "rotations": grid.rotations,
-        "max_angle": grid.max_angle,
-        "angles": [float(a) for a in grid.angles],
     }
 
 
@@ -137,39 +120,13 @@ def check_card(card: dict, grid: GraspGrid, source: str = "checkpoint") -> None:
         raise ConfigError(
             f"{source}: expected a card of format {CARD_FORMAT!r}, got {card.get('format')!r}"
         )
-    expected = _geometry_fields(grid)
-    expected["normalisation"] = NORMALISATION
-    expected["interpolation"] = INTERPOLATION_NAME
-    for name, want in expected.items():
-        if name not in card:
-            raise ConfigError(f"{source}: the model card lacks {name!r} (expected {want!r})")
-        got = card[name]
-        if not _same(got, want):
-            raise ConfigError(
-                f"{source}: the model was trained for {name} = {got!r}, but is asked to serve"
-                f" {name} = {want!r}; retrain it for this geometry or use the matching grid"
-            )
-    channels = list(CHANNEL_NAMES[: card["model_config"]["in_channels"]])
-    if card.get("input_channels") != channels:
-        raise ConfigError(
-            f"{source}: expected input_channels {channels}, got {card.get('input_channels')}"
-        )
+    check_geometry(card, grid, source, "retrain it for this geometry or use the matching grid")
     version = card.get("library_version")
     if version != grasp_env.__version__:
         warnings.warn(
             f"{source}: saved by grasp_env {version}, loading with {grasp_env.__version__}",
             stacklevel=2,
         )
-
-
-def _same(got: Any, want: Any) -> bool:
-    if isinstance(want, float | list):
-        try:
-            values = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
-            return False
-        return values.shape == np.shape(want) and np.allclose(values, want, rtol=1e-6, atol=1e-9)
-    return got == want
 
 
 def load_checkpoint(

@@ -148,31 +148,26 @@ def fuse_for_inference(model: ValueModel) -> nn.Sequential:
     ``model``, so training ``model`` further does not change it.
     """
     out: list[nn.Module] = []
-    pending: nn.Conv2d | None = None
     for layer in model.body:
-        if isinstance(layer, nn.Conv2d):
-            if pending is not None:
-                out.append(pending)
-            pending = _copy_conv(layer)
-        elif isinstance(layer, nn.BatchNorm2d):
-            if pending is None:
-                raise ConfigError("expected a convolution before each batch norm, got none")
-            pending = _fold(pending, layer)
-        elif isinstance(layer, nn.ReLU):
-            if pending is not None:
-                out.append(pending)
-                pending = None
-            out.append(nn.ReLU(inplace=True))
-        elif isinstance(layer, GeneratorDropout | nn.Dropout):
-            continue
-        else:
-            raise ConfigError(f"cannot fuse a layer of type {type(layer).__name__}")
-    if pending is not None:
-        out.append(pending)
+        _fuse_layer(out, layer)
     fused = nn.Sequential(*out).eval()
     for p in fused.parameters():
         p.requires_grad_(False)
     return fused
+
+
+def _fuse_layer(out: list[nn.Module], layer: nn.Module) -> None:
+    """Append ``layer`` to the fused ``out``: a batch norm folds into the convolution before."""
+    if isinstance(layer, nn.Conv2d):
+        out.append(_copy_conv(layer))
+    elif isinstance(layer, nn.BatchNorm2d):
+        if not out or not isinstance(out[-1], nn.Conv2d):
+            raise ConfigError("expected a convolution before each batch norm, got none")
+        out[-1] = _fold(out[-1], layer)
+    elif isinstance(layer, nn.ReLU):
+        out.append(nn.ReLU(inplace=True))
+    elif not isinstance(layer, GeneratorDropout | nn.Dropout):
+        raise ConfigError(f"cannot fuse a layer of type {type(layer).__name__}")
 
 
 def _copy_conv(conv: nn.Conv2d) -> nn.Conv2d:

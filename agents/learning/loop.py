@@ -93,10 +93,10 @@ def run_learning(
             return {"finished": False, "attempts": run.count}
         run.finish_training()
     clock = Stopwatch(dict(run.clock.seconds))
-    start = time.perf_counter()
+    start, collected = time.perf_counter(), run.wall_seconds
     evaluate_curve(run_dir, config)
+    wall = collected + time.perf_counter() - start
     clock.add("evaluations (after collection)", start)
-    wall = run.wall_seconds + clock.seconds["evaluations (after collection)"]
     write_progress(run_dir, {"wall_seconds": wall, "attempts": run.count,
                              "seconds": clock.seconds})  # fmt: skip
     return write_report(run_dir, config, wall_seconds=wall, seconds=clock.seconds)
@@ -163,6 +163,8 @@ class _Run:
         """Attempts until the target; False when a callback ended the session first."""
         from agents.data import GraspDataset
 
+        if self.count >= self.config.target_attempts:
+            return True  # collected before: only the training and the evaluations are left
         with GraspDataset(self.run_dir / DATASET_FILE) as dataset:
             recent = RecentAttempts(_history(dataset, self.count))
             differ = self.actor.restore(self.count, dataset)

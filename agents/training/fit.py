@@ -244,19 +244,12 @@ def train(
         crops = window_crops(train_set, grid, channels)
         test_crops = window_crops(test_set, grid, channels) if n_test else None
         rewards = train_set.rewards.astype(np.float32)
-        weights = (
-            class_weights(rewards, config.false_positive_factor)
-            if config.balance_classes
-            else np.ones(n_train, np.float32)
-        )
-        if train_set.weights is not None:
-            weights = weights * train_set.weights.astype(np.float32)
         notes = _class_note(rewards)
         if notes:
             log.warning(notes)
         history, train_loss, seconds = _fit(
-            model, crops, train_set.widths, rewards, weights, test_crops, test_set, config,
-            rng, logger, progress,
+            model, crops, train_set.widths, rewards, _attempt_weights(train_set, config),
+            test_crops, test_set, config, rng, logger, progress,
         )  # fmt: skip
         model.eval()
         test = (
@@ -268,11 +261,8 @@ def train(
             else {}
         )
         if log_summary:
-            logger.summary(size, train_loss, test)
             scene = probe if probe is not None else _first_image(test_set if n_test else train_set)
-            values = GraspScorer(model, grid, InferenceConfig(device=config.device)).score(scene)
-            logger.heatmap(heatmap_image(values, scene, grid), size)
-            logger.flush()
+            _log_summary(logger, model, grid, config, scene, size, train_loss, test)
         facts = _facts(train_set, test_set)
         facts.update(
             epochs=config.epochs,
@@ -282,13 +272,45 @@ def train(
             windows_per_s=(n_train * config.epochs / seconds) if seconds > 0 else 0.0,
             weighted=train_set.weights is not None,
         )
-        summary = f"trained on {n_train} attempts for {config.epochs} epochs"
-        summary += f", train loss {train_loss:.4f}"
-        if test:
-            summary += f", test loss {test['loss']:.4f}, accuracy {test['accuracy']:.3f}"
-        if notes:
-            summary += f" ({notes})"
+        summary = _summary_line(n_train, config.epochs, train_loss, test, notes)
         return TrainResult(model, True, summary, train_loss, test, history, facts)
+
+
+def _attempt_weights(train_set: GraspSamples, config: TrainConfig) -> np.ndarray:
+    """Each attempt's loss weight: its class weight times its own weight (if any)."""
+    rewards = train_set.rewards.astype(np.float32)
+    weights = (
+        class_weights(rewards, config.false_positive_factor)
+        if config.balance_classes
+        else np.ones(len(train_set), np.float32)
+    )
+    if train_set.weights is not None:
+        weights = weights * train_set.weights.astype(np.float32)
+    return weights
+
+
+def _log_summary(
+    logger: TrainingLogger,
+    model: ValueModel,
+    grid: GraspGrid,
+    config: TrainConfig,
+    scene: HeightImage,
+    size: int,
+    train_loss: float,
+    test: dict,
+) -> None:
+    """The summary figures and the probe scene's heatmap, at step ``size``."""
+    logger.summary(size, train_loss, test)
+    values = GraspScorer(model, grid, InferenceConfig(device=config.device)).score(scene)
+    logger.heatmap(heatmap_image(values, scene, grid), size)
+    logger.flush()
+
+
+def _summary_line(n_train: int, epochs: int, train_loss: float, test: dict, notes: str) -> str:
+    summary = f"trained on {n_train} attempts for {epochs} epochs, train loss {train_loss:.4f}"
+    if test:
+        summary += f", test loss {test['loss']:.4f}, accuracy {test['accuracy']:.3f}"
+    return summary + (f" ({notes})" if notes else "")
 
 
 def weighted_retraining(
@@ -342,79 +364,91 @@ def _fit(
     logger: TrainingLogger,
     progress: bool,
 ) -> tuple[list[dict[str, float]], float, float]:
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        is_kernel = p.ndim == 4 and name.endswith("weight")
-        (decay if is_kernel else no_decay).append(p)
-    optimiser = torch.optim.Adam(
-        [
-            {"params": decay, "weight_decay": config.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=config.learning_rate,
+    """``config.epochs`` epochs; the per-epoch history, the last training loss, seconds."""
+    optimiser = _optimiser(model, config)
+    targets = tuple(
+        torch.from_numpy(a) for a in (widths.astype(np.int64), rewards, weights.astype(np.float32))
     )
-    device = torch.device(config.device)
-    k_all = torch.from_numpy(widths.astype(np.int64))
-    r_all = torch.from_numpy(rewards.astype(np.float32))
-    w_all = torch.from_numpy(weights.astype(np.float32))
-    n = len(crops)
     history: list[dict[str, float]] = []
-    train_loss = 0.0
-    seconds = 0.0
+    train_loss = seconds = 0.0
     bar = tqdm(range(config.epochs), desc="train", unit="epoch", disable=not progress)
     for epoch in bar:
         lr = config.learning_rate * config.lr_decay**epoch
         for group in optimiser.param_groups:
             group["lr"] = lr
-        model.train()
-        order = rng.permutation(n)
-        total, count = 0.0, 0
         start = time.perf_counter()
-        for s in range(0, n, config.batch_size):
-            idx = order[s : s + config.batch_size]
-            if len(idx) < 2:  # batch norm needs two values per channel
-                continue
-            batch = crops[idx]
-            if config.augment_rotate180:
-                turn = rng.random(len(idx)) < 0.5
-                batch[turn] = batch[turn][:, :, ::-1, ::-1]
-            if config.augment_mirror:
-                mirror = rng.random(len(idx)) < 0.5
-                batch[mirror] = batch[mirror][:, :, :, ::-1]
-            x = torch.from_numpy(np.ascontiguousarray(batch)).to(device)
-            it = torch.from_numpy(idx)
-            k, r, w = k_all[it].to(device), r_all[it].to(device), w_all[it].to(device)
-            logits = model(x)[:, :, 0, 0]
-            chosen = logits.gather(1, k[:, None])[:, 0]
-            per_attempt = F.binary_cross_entropy_with_logits(chosen, r, reduction="none")
-            loss = (per_attempt * w).mean()
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            total += float(loss.detach()) * len(idx)
-            count += len(idx)
-        last = epoch == config.epochs - 1
+        train_loss = _epoch(model, optimiser, crops, targets, config, rng)
         if config.recalibrate_batch_norm == "epoch" or (
-            config.recalibrate_batch_norm == "end" and last
+            config.recalibrate_batch_norm == "end" and epoch == config.epochs - 1
         ):
             recalibrate_batch_norm(model, crops, config.device, config.eval_batch_size)
         seconds += time.perf_counter() - start  # optimiser steps and recalibration
-        train_loss = total / count if count else 0.0
         if not math.isfinite(train_loss):
             raise FloatingPointError(
                 f"expected a finite training loss, got {train_loss} in epoch {epoch}"
             )
-        test_loss = None
+        row = {"epoch": float(epoch), "train_loss": train_loss, "learning_rate": lr}
         if test_crops is not None:
             p = predict_crops(model, test_crops, test_set.widths, config.device)
-            test_loss = classification_metrics(p, test_set.rewards)["loss"]
-        row = {"epoch": float(epoch), "train_loss": train_loss, "learning_rate": lr}
-        if test_loss is not None:
-            row["test_loss"] = test_loss
+            row["test_loss"] = classification_metrics(p, test_set.rewards)["loss"]
         history.append(row)
-        logger.epoch(train_loss, test_loss, lr)
-        bar.set_postfix(loss=f"{train_loss:.4f}", test=f"{test_loss or 0.0:.4f}")
+        logger.epoch(train_loss, row.get("test_loss"), lr)
+        bar.set_postfix(loss=f"{train_loss:.4f}", test=f"{row.get('test_loss', 0.0):.4f}")
     return history, train_loss, seconds
+
+
+def _optimiser(model: ValueModel, config: TrainConfig) -> torch.optim.Optimizer:
+    """Adam, with weight decay (L2) on the convolution kernels only."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        is_kernel = p.ndim == 4 and name.endswith("weight")
+        (decay if is_kernel else no_decay).append(p)
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.Adam(groups, lr=config.learning_rate)
+
+
+def _epoch(
+    model: ValueModel,
+    optimiser: torch.optim.Optimizer,
+    crops: np.ndarray,
+    targets: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    config: TrainConfig,
+    rng: np.random.Generator,
+) -> float:
+    """One pass over the attempts in a random order; the mean weighted loss."""
+    device = torch.device(config.device)
+    model.train()
+    order = rng.permutation(len(crops))
+    total, count = 0.0, 0
+    for s in range(0, len(crops), config.batch_size):
+        idx = order[s : s + config.batch_size]
+        if len(idx) < 2:  # batch norm needs two values per channel
+            continue
+        x = torch.from_numpy(np.ascontiguousarray(_augment(crops[idx], config, rng))).to(device)
+        k, r, w = (t[torch.from_numpy(idx)].to(device) for t in targets)
+        chosen = model(x)[:, :, 0, 0].gather(1, k[:, None])[:, 0]
+        per_attempt = F.binary_cross_entropy_with_logits(chosen, r, reduction="none")
+        loss = (per_attempt * w).mean()
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        total += float(loss.detach()) * len(idx)
+        count += len(idx)
+    return total / count if count else 0.0
+
+
+def _augment(batch: np.ndarray, config: TrainConfig, rng: np.random.Generator) -> np.ndarray:
+    """Turn windows by 180 degrees and mirror them, each with probability 1/2 (in place)."""
+    if config.augment_rotate180:
+        turn = rng.random(len(batch)) < 0.5
+        batch[turn] = batch[turn][:, :, ::-1, ::-1]
+    if config.augment_mirror:
+        mirror = rng.random(len(batch)) < 0.5
+        batch[mirror] = batch[mirror][:, :, :, ::-1]
+    return batch
 
 
 def _first_image(samples: GraspSamples) -> HeightImage:

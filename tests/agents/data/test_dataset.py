@@ -630,3 +630,18 @@ def test_any_valid_record_round_trips(tmp_path_factory: pytest.TempPathFactory, 
             w.append(record)
     with GraspDataset(path) as ds:
         assert [ds[i] for i in range(len(ds))] == recs
+
+
+def test_schema_command_prints_every_field_from_the_schema(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _command(["dataset", "--schema"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("|")[1].strip() for line in lines[2:]] == [f.name for f in FIELDS]
+
+
+def test_dataset_command_without_a_path_names_what_it_expected(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert _command(["dataset"]) == 2
+    assert "expected a dataset file PATH (or --schema)" in capsys.readouterr().err

@@ -55,7 +55,7 @@ def test_round_trip_keeps_outputs_and_card(small_model, grid, tmp_path):
 )
 def test_mismatched_geometry_is_refused(small_model, grid, tmp_path, other, field):
     path = save_checkpoint(tmp_path / "model.pt", small_model, grid)
-    with pytest.raises(ConfigError, match=f"trained for {field} = .* serve {field} = "):
+    with pytest.raises(ConfigError, match=f"made for {field} = .* serve {field} = "):
         load_checkpoint(path, other)
 
 
