@@ -440,8 +440,6 @@ def evaluate_bins(
             unknown agent, more than one worker on a real cell, or an agent factory that
             cannot be sent to another process.
     """
-    import pickle
-
     budget = _check_protocol(n, runs, seed, max_attempts)
     workers = check_workers(workers)
     if workers > 1 and not env_spec.is_twin:
@@ -452,17 +450,34 @@ def evaluate_bins(
     args = (env_spec, agent_spec, factory, n, budget, seed)
     workers = min(workers, runs)
     if workers == 1:
-        with _one_thread():
-            runner = _BinRunner(*args)
-            try:
-                bins = []
-                for k in range(runs):
-                    bins.append(runner.run(k))
-                    if progress is not None:
-                        progress(k, bins[-1].rate)
-            finally:
-                runner.close()
-        return summarise(n, env_spec.m, bins)
+        bins = _bins_here(args, runs, progress)
+    else:
+        _check_sendable(args, agent_spec, env_spec, factory, seed)
+        bins = _bins_in_workers(args, runs, workers, progress)
+    return summarise(n, env_spec.m, bins)
+
+
+def _bins_here(args: tuple, runs: int, progress: Callable | None) -> list[BinResult]:
+    """The bins in this process, on one thread."""
+    with _one_thread():
+        runner = _BinRunner(*args)
+        try:
+            bins = []
+            for k in range(runs):
+                bins.append(runner.run(k))
+                if progress is not None:
+                    progress(k, bins[-1].rate)
+        finally:
+            runner.close()
+    return bins
+
+
+def _check_sendable(
+    args: tuple, agent_spec: AgentSpec, env_spec: EnvSpec, factory: Any, seed: int
+) -> None:
+    """Refuse, before any process starts, what a worker could not receive or build."""
+    import pickle
+
     try:
         pickle.dumps(args)
     except Exception as exc:
@@ -481,6 +496,12 @@ def evaluate_bins(
         np.random.default_rng(seed),
         **agent_spec.options,
     )
+
+
+def _bins_in_workers(
+    args: tuple, runs: int, workers: int, progress: Callable | None
+) -> list[BinResult]:
+    """The bins over ``workers`` spawned processes, in the order they finish."""
     context = multiprocessing.get_context("spawn")
     bins = []
     with concurrent.futures.ProcessPoolExecutor(
@@ -497,7 +518,7 @@ def evaluate_bins(
             for f in futures:
                 f.cancel()
             raise
-    return summarise(n, env_spec.m, bins)
+    return bins
 
 
 __all__ = [

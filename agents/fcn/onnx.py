@@ -83,34 +83,7 @@ def onnx_bytes(model: ValueModel, grid: GraspGrid, card: dict | None = None) -> 
     card = card if card is not None else model_card(model, grid)
     g = grid.image
     channels = model.config.in_channels
-    nodes = [helper.make_node("Transpose", [INPUT_NAME], ["x0"], perm=[0, 3, 1, 2])]
-    initializers = []
-    current = "x0"
-    for k, layer in enumerate(fuse_for_inference(model).cpu()):
-        name = f"layer{k}"
-        if type(layer).__name__ == "Conv2d":
-            weight = layer.weight.detach().float().numpy()
-            bias = layer.bias.detach().float().numpy()
-            initializers += [
-                numpy_helper.from_array(np.ascontiguousarray(weight), f"{name}.weight"),
-                numpy_helper.from_array(np.ascontiguousarray(bias), f"{name}.bias"),
-            ]
-            nodes.append(
-                helper.make_node(
-                    "Conv",
-                    [current, f"{name}.weight", f"{name}.bias"],
-                    [name],
-                    kernel_shape=list(layer.kernel_size),
-                    strides=list(layer.stride),
-                    pads=[0, 0, 0, 0],
-                )
-            )
-        elif type(layer).__name__ == "ReLU":
-            nodes.append(helper.make_node("Relu", [current], [name]))
-        else:
-            raise ConfigError(f"cannot export a layer of type {type(layer).__name__} to ONNX")
-        current = name
-    nodes.append(helper.make_node("Transpose", [current], [OUTPUT_NAME], perm=[0, 2, 3, 1]))
+    nodes, initializers = _graph_nodes(fuse_for_inference(model).cpu(), helper, numpy_helper)
     _, rows, cols, widths = grid.shape
     graph = helper.make_graph(
         nodes,
@@ -144,6 +117,38 @@ def onnx_bytes(model: ValueModel, grid: GraspGrid, card: dict | None = None) -> 
     )
     onnx.checker.check_model(proto)
     return proto.SerializeToString()
+
+
+def _graph_nodes(fused: Any, helper: Any, numpy_helper: Any) -> tuple[list[Any], list[Any]]:
+    """The ONNX nodes and weights of the fused network, NHWC in and out."""
+    nodes = [helper.make_node("Transpose", [INPUT_NAME], ["x0"], perm=[0, 3, 1, 2])]
+    initializers = []
+    current = "x0"
+    for k, layer in enumerate(fused):
+        name = f"layer{k}"
+        if type(layer).__name__ == "Conv2d":
+            for part in ("weight", "bias"):
+                values = getattr(layer, part).detach().float().numpy()
+                initializers.append(
+                    numpy_helper.from_array(np.ascontiguousarray(values), f"{name}.{part}")
+                )
+            nodes.append(
+                helper.make_node(
+                    "Conv",
+                    [current, f"{name}.weight", f"{name}.bias"],
+                    [name],
+                    kernel_shape=list(layer.kernel_size),
+                    strides=list(layer.stride),
+                    pads=[0, 0, 0, 0],
+                )
+            )
+        elif type(layer).__name__ == "ReLU":
+            nodes.append(helper.make_node("Relu", [current], [name]))
+        else:
+            raise ConfigError(f"cannot export a layer of type {type(layer).__name__} to ONNX")
+        current = name
+    nodes.append(helper.make_node("Transpose", [current], [OUTPUT_NAME], perm=[0, 2, 3, 1]))
+    return nodes, initializers
 
 
 def export_onnx(
