@@ -3,10 +3,17 @@
 * :mod:`agents.learning.config`: :class:`LearnConfig`, read from one YAML file.
 * :mod:`agents.learning.schedule`: random first, then a phased mix of selection functions;
   per-attempt generators from (seed, attempt index).
-* :mod:`agents.learning.loop`: the actor, :func:`run_learning`.
+* :mod:`agents.learning.rounds`: the trainer's rounds and which model acts on attempt i
+  (lockstep: a function of the config; timed: the newest).
+* :mod:`agents.learning.loop`: :func:`run_learning`, one session of a run.
+* :mod:`agents.learning.actor`: deciding, executing and recording one attempt; restoring the
+  scene of a resumed run.
+* :mod:`agents.learning.callbacks`: hooks into the loop (progress line, charts, your own).
 * :mod:`agents.learning.trainer`: the trainer process that retrains while the actor acts.
 * :mod:`agents.learning.curve`: learning-curve evaluations, table and plot.
-* :mod:`agents.learning.rundir`: the run directory and the newest-model pointer.
+* :mod:`agents.learning.report`: ``report.json`` and ``report.md`` with the digests.
+* :mod:`agents.learning.rundir`: the run directory, the newest-model pointer and the curve's
+  kept models.
 """
 
 from agents.learning.config import LearnConfig, load_config
