@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agents.learning import load_config, resolve_run_dir, run_learning
+from agents.learning.callbacks import Attempt, Callback, Session
 from agents.learning.rounds import RoundSchedule
 from grasp_env.errors import ConfigError
 
@@ -73,3 +74,31 @@ def test_a_run_in_its_own_process_gives_the_digests_of_one_in_this_process(
         other["model_digest"],
     )
     assert f"dataset digest: {here['dataset_digest']}" in done.stdout
+
+
+class _Watch(Callback):
+    """Records what it is shown and ends the session after ``stop_at`` attempts."""
+
+    def __init__(self, stop_at: int) -> None:
+        self.stop_at, self.indices, self.started, self.ended = stop_at, [], None, None
+
+    def on_start(self, session: Session) -> None:
+        self.started = session.start_count
+
+    def on_attempt(self, attempt: Attempt) -> bool:
+        self.indices.append(attempt.index)
+        return attempt.count < self.stop_at
+
+    def on_end(self, finished: bool) -> None:
+        self.ended = finished
+
+
+def test_a_callback_sees_every_attempt_and_can_end_the_session(tmp_path: Path, write_config):
+    config = load_config(write_config(tmp_path))
+    run_dir = resolve_run_dir(tmp_path / "runs", config)
+    watch = _Watch(stop_at=12)
+    assert run_learning(config, run_dir, progress=False, callbacks=[watch]) == {
+        "finished": False,
+        "attempts": 12,
+    }
+    assert (watch.started, watch.indices, watch.ended) == (0, list(range(12)), False)
