@@ -18,7 +18,9 @@ Figures:
     * speedup: naive_ms / fcn_ms; naive_max_abs_diff: the largest difference between the two
       value arrays (they must agree).
     * train_windows_per_s: training throughput of the full model on synthetic windows
-      (forward, backward and Adam step, batch ``--train-batch``, with augmentation).
+      (forward, backward and Adam step, batch ``--train-batch``, with augmentation);
+      train_deterministic_slowdown: how much slower one epoch runs with torch's
+      deterministic algorithms, as the lockstep trainer runs them (median of 3, in turns).
     * parameters: the model's trainable parameter count; device: what ran it;
       load_avg_1min: the machine's load when the run ended, load_avg_1min_start when it
       began (other work skews the times; the *_min_ms figures are the fastest passes).
@@ -218,6 +220,23 @@ def naive_values(
     return out.reshape(rotations, rows, cols, widths)
 
 
+def training_figures(args: argparse.Namespace, grid: GraspGrid, rng: np.random.Generator) -> dict:
+    """Training throughput, and what torch's deterministic algorithms cost it."""
+    samples = bar_scenes(args.train_attempts, grid, rng)
+    config = TrainConfig(epochs=2, batch_size=args.train_batch, device=args.device)
+    result = train(samples, grid=grid, config=config, rng=rng)
+    out = {"train_windows_per_s": result.facts["windows_per_s"], "train_batch": args.train_batch}
+    speeds: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(3):  # in turns, so the machine's load falls on both alike
+        for deterministic in (False, True):
+            config = TrainConfig(epochs=1, batch_size=args.train_batch, device=args.device,
+                                 deterministic=deterministic)  # fmt: skip
+            done = train(samples, grid=grid, config=config, rng=rng)
+            speeds[deterministic].append(done.facts["windows_per_s"])
+    out["train_deterministic_slowdown"] = float(np.median(speeds[False]) / np.median(speeds[True]))
+    return out
+
+
 def measure(args: argparse.Namespace) -> dict:
     """All figures as a dict."""
     if args.threads is not None:
@@ -251,11 +270,7 @@ def measure(args: argparse.Namespace) -> dict:
         if "fcn_bf16_ms" in out:
             out["speedup_bf16"] = out["naive_ms"] / out["fcn_bf16_ms"]
     if args.train_attempts > 0:
-        samples = bar_scenes(args.train_attempts, grid, rng)
-        config = TrainConfig(epochs=2, batch_size=args.train_batch, device=args.device)
-        result = train(samples, grid=grid, config=config, rng=rng)
-        out["train_windows_per_s"] = result.facts["windows_per_s"]
-        out["train_batch"] = args.train_batch
+        out.update(training_figures(args, grid, rng))
     out["torch"] = torch.__version__
     if hasattr(os, "getloadavg"):
         out["load_avg_1min"] = os.getloadavg()[0]  # other work on the machine skews times

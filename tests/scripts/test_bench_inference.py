@@ -23,6 +23,7 @@ def test_bench_prints_json(capsys):
     assert out["parameters"] == 445_673
     assert out["fcn_ms"] > 0
     assert out["train_windows_per_s"] > 0
+    assert out["train_deterministic_slowdown"] > 0
     assert out["device"].startswith("cpu")
 
 
