@@ -27,3 +27,14 @@ def test_pretrained_model_beats_random_by_far() -> None:
     result = evaluate(env, agent, n=5, m=10, runs=3, seed=7)
     env.close()
     assert result.grasp_rate > 0.30, result
+
+
+def test_the_shipped_card_names_its_run_and_its_weights_match_the_digest() -> None:
+    from agents.fcn.checkpoint import load_checkpoint, model_digest
+    from grasp_env.grasp_grid import GraspGrid
+
+    model, card = load_checkpoint(pretrained_path(), GraspGrid())
+    run = card["training"]["run"]
+    assert (run["config"], run["seed"], run["schedule"]) == ("configs/learn.yaml", 0, "lockstep")
+    assert len(run["dataset_digest"]) == 64
+    assert model_digest(model) == run["model_digest"]
