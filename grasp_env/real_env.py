@@ -338,15 +338,3 @@ __all__ = [
     "RealCellConfig",
     "with_addresses",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    """``load_cell_config`` moved to :mod:`grasp_env.factory` (YAML is read at the edge).
-
-    It stays importable from here for existing callers; importing it loads the factory.
-    """
-    if name == "load_cell_config":
-        from grasp_env.factory import load_cell_config
-
-        return load_cell_config
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

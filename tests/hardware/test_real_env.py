@@ -12,17 +12,12 @@ from gymnasium.utils.env_checker import check_env
 
 from grasp_env.cell import Cell
 from grasp_env.errors import ConfigError
+from grasp_env.factory import load_cell_config
 from grasp_env.geometry import Pose
 from grasp_env.hardware import iiwa_protocol as kst
 from grasp_env.hardware import wsg50_protocol as wp
 from grasp_env.hardware.faults import DeviceDisconnected, DeviceTimeout, FaultLatched
-from grasp_env.real_env import (
-    RealBinGraspEnv,
-    RealCell,
-    RealCellConfig,
-    load_cell_config,
-    with_addresses,
-)
+from grasp_env.real_env import RealBinGraspEnv, RealCell, RealCellConfig, with_addresses
 from sim.emulators.harness import EmulatedDevices, tool_pose
 from sim.emulators.synthetic_scene import Box, FloorAndBoxes
 
