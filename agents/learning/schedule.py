@@ -19,10 +19,10 @@ from agents.fcn.selection import (
 )
 from agents.learning.config import LearnConfig, PhaseConfig
 
-#: Stream labels, so that the generators of one attempt never coincide.
+#: Stream labels, so that the generators of one attempt never coincide (2 was the learning
+#: curve's, before evaluation bins took their own generators; 3 stays 3 so runs repeat).
 STREAM_SELECTION = 0
 STREAM_SCENE = 1
-STREAM_EVAL = 2
 STREAM_TRAINER = 3
 
 
@@ -63,7 +63,6 @@ def choose_selection(
 
 
 __all__ = [
-    "STREAM_EVAL",
     "STREAM_SCENE",
     "STREAM_SELECTION",
     "STREAM_TRAINER",
