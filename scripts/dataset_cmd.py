@@ -1,6 +1,8 @@
 """``grasp dataset PATH [--json] [--verify]``: what a grasp dataset file holds.
 
-``grasp dataset --schema`` prints the fields every dataset file holds, from the schema.
+``grasp dataset --schema`` prints the fields of the schema new files are written in (2),
+from the schema. ``grasp dataset PATH --convert OUT`` writes PATH's records into the new
+file OUT in schema 2 (:mod:`agents.data.convert`) and reports both sizes.
 
 The file is opened in a subprocess with a timeout (a damaged HDF5 file can hang its reader,
 HDFGroup/hdf5#1707), so this command also serves to validate files of unknown origin. Exit
@@ -32,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", nargs="?", help="the dataset file (.h5)")
     parser.add_argument("--schema", action="store_true", help="print the fields of the schema")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--convert",
+        metavar="OUT",
+        help="write the records into the new file OUT in the current schema (2); print sizes",
+    )
     parser.add_argument(
         "--verify",
         action="store_true",
@@ -97,6 +104,28 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_conversion(done: dict[str, Any]) -> str:
+    """The answer of :func:`agents.data.convert.convert` as readable text."""
+    lines = [f"converted       {done['records']} records, schema {done['source_schema']} ->"
+             f" {done['target_schema']}, into {done['target']}"]  # fmt: skip
+    for side in ("source", "target"):
+        per = done[f"{side}_bytes_per_record"]
+        shown = "" if per is None else f" ({per / 1e3:.1f} kB per record)"
+        lines.append(f"{side + ' size':<16}{done[f'{side}_bytes'] / 1e6:.2f} MB{shown}")
+    return "\n".join(lines)
+
+
+def _answer(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """The summary of ``args.path``, or its conversion into ``args.convert``; and as text."""
+    summary = check_file(args.path, timeout=args.timeout, verify=args.verify)
+    if args.convert is None:
+        return summary, format_summary(summary)
+    from agents.data.convert import convert
+
+    done = convert(args.path, args.convert)
+    return done, format_conversion(done)
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the summary of ``args.path``; return 0, or 1 when it is not a readable dataset."""
     if args.schema:
@@ -108,14 +137,11 @@ def run(args: argparse.Namespace) -> int:
         print("grasp dataset: expected a dataset file PATH (or --schema)", file=sys.stderr)
         return 2
     try:
-        summary = check_file(args.path, timeout=args.timeout, verify=args.verify)
+        answer, text = _answer(args)
     except DatasetError as exc:
         if args.json:
             print(json.dumps({"ok": False, "error": type(exc).__name__, "message": str(exc)}))
         print(f"grasp dataset: {exc}", file=sys.stderr)
         return 1
-    if args.json:
-        print(json.dumps(summary, indent=2, default=str))
-    else:
-        print(format_summary(summary))
+    print(json.dumps(answer, indent=2, default=str) if args.json else text)
     return 0

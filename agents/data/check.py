@@ -19,14 +19,8 @@ from typing import Any
 import numpy as np
 
 from agents.data.digest import dataset_digest
+from agents.data.errors import DatasetError, DatasetLocked, InvalidRecord, SchemaVersionError
 from agents.data.reader import GraspDataset
-from agents.data.schema import (
-    FIELDS,
-    DatasetError,
-    DatasetLocked,
-    InvalidRecord,
-    SchemaVersionError,
-)
 from agents.data.split import TEST_FRACTION, split
 
 _ERRORS: dict[str, type[DatasetError]] = {
@@ -69,7 +63,7 @@ def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
 def _check_storage(ds: GraspDataset, size: int, verify: bool) -> None:
     """Raise when committed data lies beyond the end of the file, or (verify) cannot be read."""
     n = len(ds)
-    for spec in FIELDS:
+    for spec in ds.fields:
         h5 = ds.dataset(spec.name)
         ends = [0]
 

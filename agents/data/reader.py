@@ -5,7 +5,11 @@ so it can read while a :class:`~agents.data.writer.GraspDatasetWriter` appends, 
 keeps a writer from reopening the file. It sees the records below the ``committed`` count of
 its last :meth:`GraspDataset.refresh` and nothing else: a consistent prefix.
 
-A damaged file gives a :class:`~agents.data.schema.DatasetError`, after about a second of
+Every schema version it reads gives the same arrays: a schema 2 file's height codes and
+packed mask are decoded (:mod:`agents.data.codec`) to float32 metres and a uint8 mask;
+``column(name, encoded=True)`` gives the stored codes instead.
+
+A damaged file gives a :class:`~agents.data.errors.DatasetError`, after about a second of
 SWMR retries (see :mod:`agents.data.h5`). Some damage can still hang the HDF5 library
 (HDFGroup/hdf5#1707); this module opens files in-process, so for files you do not trust, call
 :func:`agents.data.check.check_file` first, which opens them in a subprocess with a timeout.
@@ -23,12 +27,12 @@ from typing import Any
 import h5py
 import numpy as np
 
+from agents.data.errors import DatasetError
 from agents.data.h5 import open_swmr_read
 from agents.data.schema import (
     COMMITTED,
-    FIELD_BY_NAME,
     FIELDS,
-    DatasetError,
+    FieldSpec,
     GraspRecord,
     check_layout,
     read_attr,
@@ -41,11 +45,12 @@ class GraspArrays:
     """Records of a grasp dataset as arrays, one row per record, in the stored dtypes.
 
     Strings come back as numpy unicode arrays; unknown values keep their stored codes (NaN,
-    -1). See :data:`agents.data.schema.FIELDS` for units and codes.
+    -1). See :data:`agents.data.schema.FIELDS` for units and codes. The images are decoded,
+    whatever the file's schema version.
 
     Attributes:
-        heights: float32 (N, H, W), metres.
-        valid: uint8 (N, H, W).
+        heights: float32 (N, H, W), metres (from schema 2: multiples of 0.1 mm).
+        valid: uint8 (N, H, W), 0 or 1.
         actions: float32 (N, 4): x, y (m), a (rad), d (m).
         indices: int16 (N, 4): grid index (r, i, j, k), -1s when off the grid.
         rewards: float32 (N,).
@@ -128,6 +133,8 @@ class GraspDataset:
         path: the dataset file.
         image: the image geometry of every record.
         schema_version: the file's schema version.
+        fields: the per-record datasets of that version (:data:`~agents.data.schema.FIELDS`
+            or :data:`~agents.data.schema.FIELDS_V1`).
         config: the resolved config the data was collected under (parsed JSON).
         meta: the writer's reproduction metadata (parsed JSON).
         library_version: the version of the library that created the file.
@@ -149,9 +156,11 @@ class GraspDataset:
         file = open_swmr_read(self.path)
         try:
             self._inode = os.fstat(file.id.get_vfd_handle()).st_ino
-            self.image, self._count = check_layout(file, str(self.path))
+            layout = check_layout(file, str(self.path))
+            self.image, self._count = layout.image, layout.count
+            self.schema_version, self.fields = layout.version, layout.fields
+            self._by_name: dict[str, FieldSpec] = {spec.name: spec for spec in self.fields}
             where = str(self.path)
-            self.schema_version = int(read_attr(file, "schema_version", where))
             self.config = json.loads(read_attr(file, "config", where))
             self.meta = json.loads(read_attr(file, "meta", where))
             self.library_version = str(read_attr(file, "library_version", where))
@@ -159,7 +168,7 @@ class GraspDataset:
             self.recoveries = json.loads(read_attr(file, "recoveries", where))
             # one handle per dataset: H5Drefresh with a second open handle to the same
             # dataset breaks later reads of it ("can't insert duplicate key", HDF5 2.0)
-            handles = {name: file[name] for name in (*FIELD_BY_NAME, COMMITTED)}
+            handles = {name: file[name] for name in (*self._by_name, COMMITTED)}
         except DatasetError:
             file.close()
             raise
@@ -203,7 +212,7 @@ class GraspDataset:
     def uncommitted(self) -> int:
         """Rows written beyond the committed count (a record in flight, or a crash's leftover)."""
         longest = 0
-        for spec in FIELDS:
+        for spec in self.fields:
             longest = max(longest, self.dataset(spec.name).shape[0])
         return max(0, longest - self._count)
 
@@ -235,17 +244,28 @@ class GraspDataset:
         unique, inverse = np.unique(idx, return_inverse=True)
         return unique, inverse
 
-    def column(self, name: str, indices: Any = None) -> np.ndarray:
+    def column(self, name: str, indices: Any = None, *, encoded: bool = False) -> np.ndarray:
         """One field of the committed records, by record name (``"reward"``) or array name.
 
         Args:
             name: a field name of :data:`~agents.data.schema.FIELDS`, singular or plural.
             indices: None (all), a slice, an integer array or a boolean mask of length N.
+            encoded: give an encoded image field (schema 2's ``height`` and ``valid``) as
+                stored, not decoded; no effect on other fields and on schema 1.
         """
         name = _PLURAL_TO_NAME.get(name, name)
-        if name not in FIELD_BY_NAME:
-            raise DatasetError(f"unknown field {name!r}; expected one of {sorted(FIELD_BY_NAME)}")
-        spec = FIELD_BY_NAME[name]
+        if name not in self._by_name:
+            raise DatasetError(f"unknown field {name!r}; expected one of {sorted(self._by_name)}")
+        spec = self._by_name[name]
+        data = self._stored(name, indices)
+        if spec.is_string:
+            return np.char.decode(data, "utf-8") if data.size else data.astype(str)
+        if spec.codec is not None and not encoded:
+            return spec.codec.decode(data, self.image)
+        return data
+
+    def _stored(self, name: str, indices: Any) -> np.ndarray:
+        """Field ``name`` of the committed records at ``indices``, as stored."""
         rows, inverse = self._rows(indices)
         ds = self._handle(name)
         try:
@@ -265,15 +285,11 @@ class GraspDataset:
             raise DatasetError(
                 f"{self.path}: damaged or truncated grasp dataset: reading {name!r} failed: {exc}"
             ) from exc
-        if inverse is not None:
-            data = data[inverse]
-        if spec.is_string:
-            data = np.char.decode(data, "utf-8") if data.size else data.astype(str)
-        return data
+        return data if inverse is None else data[inverse]
 
     def read(self, indices: Any = None) -> GraspArrays:
         """The committed records (all, or ``indices``) as :class:`GraspArrays`."""
-        return GraspArrays(**{spec.plural: self.column(spec.name, indices) for spec in FIELDS})
+        return GraspArrays(**{spec.plural: self.column(spec.name, indices) for spec in self.fields})
 
     def __getitem__(self, i: int) -> GraspRecord:
         """Record ``i`` (negative counts from the end)."""

@@ -1,8 +1,14 @@
-"""The grasp dataset's on-disk schema (version 1), its record type and its error types.
+"""The grasp dataset's on-disk schema (versions 1 and 2), its record type and its checks.
 
 One HDF5 file holds every grasp attempt; :mod:`agents.data` describes the layout in full.
 This module is the single place that knows the field names, dtypes, units and the file
 attributes; the writer, the reader and the checker all take them from here.
+
+Schema 2 (:data:`FIELDS`, written by every new file) differs from schema 1
+(:data:`FIELDS_V1`) in the two images alone: ``height`` is stored as uint16 codes of 0.1 mm
+and ``valid`` as bits packed along each row (:mod:`agents.data.codec`), about 9 kB instead of
+36 kB per 110 x 110 record. Readers decode both, so every version reads as the same float32
+heights and uint8 mask.
 """
 
 from __future__ import annotations
@@ -10,18 +16,20 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import h5py
 import numpy as np
 
+from agents.data.codec import HEIGHT_CODES, PACKED_ROWS, ImageCodec
+from agents.data.errors import DatasetError, InvalidRecord, SchemaVersionError
 from grasp_env.config import to_dict
 from grasp_env.errors import GraspError
 from grasp_env.geometry import ImageGeometry
 
-SCHEMA_VERSION = 1
-"""The layout this library writes and reads. Files of any other version are refused."""
+SCHEMA_VERSION = 2
+"""The layout this library writes into new files."""
 
 FORMAT = "grasp-toolkit/grasp-dataset"
 """The value of the ``format`` file attribute that marks a file as ours."""
@@ -36,22 +44,6 @@ NAME_BYTES = 64
 """Fixed length of the ``object_set``, ``env_id`` and ``grasped`` strings (UTF-8 bytes)."""
 
 
-class DatasetError(GraspError, RuntimeError):
-    """A grasp dataset file that cannot be created, opened, read or appended to."""
-
-
-class SchemaVersionError(DatasetError):
-    """A grasp dataset written with a schema version this library does not read."""
-
-
-class DatasetLocked(DatasetError):
-    """Another process holds the dataset's writer lock or an HDF5 lock on the file."""
-
-
-class InvalidRecord(DatasetError, ValueError):
-    """A grasp record whose values do not fit the schema (shape, dtype, range, length)."""
-
-
 @dataclass(frozen=True)
 class FieldSpec:
     """One per-record dataset of the file.
@@ -60,9 +52,11 @@ class FieldSpec:
         name: the dataset's name in the file, and the :class:`GraspRecord` attribute.
         plural: the :class:`~agents.data.reader.GraspArrays` attribute.
         dtype: the stored numpy dtype.
-        shape: the per-record shape; ``("H", "W")`` means the image shape.
+        shape: the stored per-record shape; ``"H"`` and ``"W"`` stand for the image's rows
+            and columns, ``"W/8"`` for ceil(W / 8), the bytes of a row of packed bits.
         units: the unit of the values, or a note on their coding.
         description: what the field means.
+        codec: how an image field is encoded for storage; None when stored as it is.
     """
 
     name: str
@@ -71,11 +65,12 @@ class FieldSpec:
     shape: tuple[Any, ...]
     units: str
     description: str
+    codec: ImageCodec | None = None
 
     @property
     def is_image(self) -> bool:
-        """True for the (H, W) image fields."""
-        return self.shape == ("H", "W")
+        """True for the per-pixel image fields."""
+        return self.shape[:1] == ("H",)
 
     @property
     def is_string(self) -> bool:
@@ -83,15 +78,20 @@ class FieldSpec:
         return self.dtype.startswith("S")
 
     def record_shape(self, image_shape: tuple[int, int]) -> tuple[int, ...]:
-        """The per-record shape with the image shape filled in."""
-        return tuple(image_shape) if self.is_image else tuple(self.shape)
+        """The stored per-record shape with the image shape filled in."""
+        rows, cols = image_shape
+        sizes = {"H": rows, "W": cols, "W/8": -(-cols // 8)}
+        return tuple(sizes.get(d, d) for d in self.shape)
 
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("height", "heights", "float32", ("H", "W"), "m",
-              "observation: height above the grasp bin floor; 0 where depth is missing"),
-    FieldSpec("valid", "valid", "uint8", ("H", "W"), "1",
-              "observation: 1 where the pixel holds a measured height, 0 where missing"),
+    FieldSpec("height", "heights", "uint16", ("H", "W"), "0.1 mm",
+              "observation: height above the grasp bin floor as codes q, metres = q * 1e-4 + 0,"
+              " within [0, max_height]; 0 where depth is missing", HEIGHT_CODES),
+    FieldSpec("valid", "valid", "uint8", ("H", "W/8"), "bits",
+              "observation: 1 where the pixel holds a measured height, 0 where missing; as"
+              " bits, numpy.packbits along each row (bitorder big, rows padded with 0s)",
+              PACKED_ROWS),
     FieldSpec("action", "actions", "float32", (4,), "m, m, rad, m",
               "executed action (x, y, a, d) in the grasp bin's frame"),
     FieldSpec("index", "indices", "int16", (4,), "index",
@@ -126,26 +126,45 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("grasped", "grasped", f"S{NAME_BYTES}", (), "utf-8",
               "name of the object held, as the cell reports it; '' when none or unknown"),
 )  # fmt: skip
-"""Every per-record dataset, in the order the writer writes them."""
+"""Every per-record dataset of schema 2, in the order the writer writes them."""
+
+_V1_IMAGES: dict[str, dict[str, Any]] = {
+    "height": {"dtype": "float32", "units": "m",
+               "description": "observation: height above the grasp bin floor; 0 where depth"
+                              " is missing"},
+    "valid": {"dtype": "uint8", "shape": ("H", "W"), "units": "1",
+              "description": "observation: 1 where the pixel holds a measured height, 0 where"
+                             " missing"},
+}  # fmt: skip
+
+FIELDS_V1: tuple[FieldSpec, ...] = tuple(
+    replace(f, codec=None, **_V1_IMAGES[f.name]) if f.name in _V1_IMAGES else f for f in FIELDS
+)
+"""Schema 1's fields: schema 2's, but for the images, stored as plain float32 and uint8."""
+
+FIELDS_BY_VERSION: dict[int, tuple[FieldSpec, ...]] = {1: FIELDS_V1, 2: FIELDS}
+"""The fields of every schema version this library reads."""
 
 FIELD_BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
 
 
-def field_table() -> str:
-    """:data:`FIELDS` as a markdown table: name, dtype, per-record shape, units, meaning."""
+def field_table(fields: tuple[FieldSpec, ...] = FIELDS) -> str:
+    """``fields`` as a markdown table: name, stored dtype, per-record shape, units, meaning."""
     rows = ["| field | dtype | shape | units | meaning |", "|---|---|---|---|---|"]
-    for f in FIELDS:
-        shape = "(H, W)" if f.is_image else str(tuple(f.shape))
+    for f in fields:
+        shape = f"({', '.join(f.shape)})" if f.is_image else str(tuple(f.shape))
         rows.append(f"| {f.name} | {f.dtype} | {shape} | {f.units} | {f.description} |")
     return "\n".join(rows)
 
 
 ROOT_ATTRIBUTES: dict[str, str] = {
     "format": f"always {FORMAT!r}; marks the file as a grasp dataset",
-    "schema_version": f"int; this library writes and reads {SCHEMA_VERSION}",
+    "schema_version": f"int; this library writes {SCHEMA_VERSION} and reads"
+    f" {' and '.join(map(str, FIELDS_BY_VERSION))}",
     "pixel_size": "float, metres: edge of one square image pixel",
     "image_shape": "int (2,): rows, cols of the height image",
-    "max_height": "float, metres: heights are clipped to [0, max_height]",
+    "max_height": "float, metres: heights are clipped to [0, max_height], the range schema 2"
+    " stores",
     "units": "JSON: field name -> unit",
     "fields": "JSON: field name -> description",
     "config": "JSON: the resolved configuration the data was collected with",
@@ -209,10 +228,13 @@ def _array(name: str, value: Any, dtype: str, shape: tuple[int, ...] | None) -> 
 
 @dataclass(frozen=True, eq=False)
 class GraspRecord:
-    """One grasp attempt, as the dataset stores it. Units are SI.
+    """One grasp attempt, as the dataset records it. Units are SI.
 
     Arrays are converted to the stored dtypes on construction and checked; a value that does
     not fit raises :class:`InvalidRecord` naming the field, what was expected and what came.
+    The images are those of schema 1; a schema 2 file encodes them when the writer appends
+    (heights to 0.1 mm, refusing any outside the file's ``[0, max_height]``), and its reader
+    decodes them back to float32 metres and a uint8 mask.
 
     Attributes:
         height: float32 (H, W), metres above the bin floor: the image the action was chosen on.
@@ -406,13 +428,27 @@ def read_attr(f: h5py.File, name: str, path: str) -> Any:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def check_layout(f: h5py.File, path: str) -> tuple[ImageGeometry, int]:
-    """Check that ``f`` is a grasp dataset of this schema version; return its geometry and count.
+@dataclass(frozen=True)
+class Layout:
+    """What :func:`check_layout` found in a dataset file.
 
-    Raises:
-        DatasetError: a foreign HDF5 file, or one with missing or malformed parts.
-        SchemaVersionError: a grasp dataset of another schema version.
+    Attributes:
+        version: the schema version.
+        image: the image geometry of every record.
+        count: the committed records.
     """
+
+    version: int
+    image: ImageGeometry
+    count: int
+
+    @property
+    def fields(self) -> tuple[FieldSpec, ...]:
+        """The per-record datasets of this schema version."""
+        return FIELDS_BY_VERSION[self.version]
+
+
+def _schema_version(f: h5py.File, path: str) -> int:
     if f.attrs.get("format") is None:
         keys = sorted(f.keys())[:8]
         raise DatasetError(
@@ -423,15 +459,20 @@ def check_layout(f: h5py.File, path: str) -> tuple[ImageGeometry, int]:
     if fmt != FORMAT:
         raise DatasetError(f"{path}: not a grasp dataset: expected format={FORMAT!r}, got {fmt!r}")
     version = read_attr(f, "schema_version", path)
-    if not isinstance(version, int | np.integer) or int(version) != SCHEMA_VERSION:
+    if not isinstance(version, int | np.integer) or int(version) not in FIELDS_BY_VERSION:
         shown = int(version) if isinstance(version, int | np.integer) else repr(version)
+        known = " and ".join(map(str, FIELDS_BY_VERSION))
         raise SchemaVersionError(
             f"{path}: grasp dataset schema version {shown} is not supported: this library"
-            f" reads and writes schema version {SCHEMA_VERSION} only"
+            f" reads schema versions {known} and writes {SCHEMA_VERSION}"
         )
+    return int(version)
+
+
+def _image_geometry(f: h5py.File, path: str) -> ImageGeometry:
     try:
         rows, cols = (int(v) for v in read_attr(f, "image_shape", path))
-        image = ImageGeometry(
+        return ImageGeometry(
             pixel_size=float(read_attr(f, "pixel_size", path)),
             rows=rows,
             cols=cols,
@@ -441,17 +482,28 @@ def check_layout(f: h5py.File, path: str) -> tuple[ImageGeometry, int]:
         if isinstance(exc, DatasetError):
             raise
         raise DatasetError(f"{path}: corrupt grasp dataset: bad image attributes: {exc}") from exc
-    for spec in FIELDS:
+
+
+def check_layout(f: h5py.File, path: str) -> Layout:
+    """Check that ``f`` is a grasp dataset of a schema version this library reads.
+
+    Raises:
+        DatasetError: a foreign HDF5 file, or one with missing or malformed parts.
+        SchemaVersionError: a grasp dataset of another schema version.
+    """
+    version = _schema_version(f, path)
+    image = _image_geometry(f, path)
+    for spec in FIELDS_BY_VERSION[version]:
         ds = f.get(spec.name)
         want = spec.record_shape(image.shape)
         if not isinstance(ds, h5py.Dataset):
             raise DatasetError(f"{path}: corrupt grasp dataset: dataset {spec.name!r} is missing")
         if ds.dtype != np.dtype(spec.dtype) or ds.shape[1:] != want:
             raise DatasetError(
-                f"{path}: corrupt grasp dataset: {spec.name!r} should be {spec.dtype} (N, *{want}),"
-                f" got {ds.dtype} {ds.shape}"
+                f"{path}: corrupt grasp dataset: {spec.name!r} of schema {version} should be"
+                f" {spec.dtype} (N, *{want}), got {ds.dtype} {ds.shape}"
             )
     committed = f.get(COMMITTED)
     if not isinstance(committed, h5py.Dataset) or committed.shape != (1,):
         raise DatasetError(f"{path}: corrupt grasp dataset: the dataset {COMMITTED!r} is missing")
-    return image, int(committed[0])
+    return Layout(version, image, int(committed[0]))

@@ -14,6 +14,11 @@ temporary file in the same directory, fsyncs it and atomically renames it over t
 (raw compressed chunks are copied, not recompressed). A kill during the rebuild leaves the
 old file intact. The rebuild is logged in the ``recoveries`` file attribute.
 
+One file, one schema: a new file is written in schema 2
+(:data:`~agents.data.schema.SCHEMA_VERSION`), and a resumed file keeps the schema it was
+created with, so a run begun under schema 1 goes on appending schema 1 records (and its
+digest goes on as an uninterrupted run's would).
+
 Only one writer may hold a dataset: ``open`` takes an exclusive ``flock`` on ``PATH.lock``
 (released by the kernel when the process dies, so a crash never leaves a stale lock). The
 lock is advisory: it keeps out other writers of this module, not arbitrary programs.
@@ -36,16 +41,17 @@ import h5py
 import numpy as np
 
 import grasp_env
+from agents.data.codec import height_code_limit
+from agents.data.errors import DatasetError, DatasetLocked, InvalidRecord
 from agents.data.h5 import open_swmr_read, open_swmr_write
 from agents.data.schema import (
     COMMITTED,
     FIELDS,
     FORMAT,
     SCHEMA_VERSION,
-    DatasetError,
-    DatasetLocked,
+    FieldSpec,
     GraspRecord,
-    InvalidRecord,
+    Layout,
     check_layout,
     config_json,
     read_attr,
@@ -116,26 +122,42 @@ class _WriterLock:
             self.fd = -1
 
 
+def _storage(
+    spec: FieldSpec, shape: tuple[int, ...], compression: str | None, level: int | None
+) -> dict[str, Any]:
+    """Chunking and filters: images one record per chunk, compressed; the rest 64 a chunk."""
+    if not spec.is_image:
+        return {"chunks": (SCALAR_CHUNK, *shape)}
+    if compression is None:
+        return {"chunks": (1, *shape)}
+    # byte-shuffling groups the bytes of multi-byte values, which gzip then finds runs in
+    shuffle = np.dtype(spec.dtype).itemsize > 1
+    return {
+        "chunks": (1, *shape),
+        "compression": compression,
+        "compression_opts": level,
+        "shuffle": shuffle,
+    }
+
+
 def _create_datasets(
-    f: h5py.File, image: ImageGeometry, compression: str | None, level: int | None
+    f: h5py.File,
+    image: ImageGeometry,
+    fields: tuple[FieldSpec, ...],
+    compression: str | None,
+    level: int | None,
 ) -> None:
-    """Create every dataset of the schema, empty, in ``f`` (not yet in SWMR mode)."""
-    for spec in FIELDS:
+    """Create every dataset of ``fields``, empty, in ``f`` (not yet in SWMR mode)."""
+    for spec in fields:
         shape = spec.record_shape(image.shape)
-        kwargs: dict[str, Any] = {}
-        if spec.is_image:
-            kwargs["chunks"] = (1, *shape)
-            if compression is not None:
-                kwargs["compression"] = compression
-                kwargs["compression_opts"] = level
-                kwargs["shuffle"] = spec.name == "height"
-        else:
-            kwargs["chunks"] = (SCALAR_CHUNK, *shape)
+        storage = _storage(spec, shape, compression, level)
         ds = f.create_dataset(
-            spec.name, shape=(0, *shape), maxshape=(None, *shape), dtype=spec.dtype, **kwargs
+            spec.name, shape=(0, *shape), maxshape=(None, *shape), dtype=spec.dtype, **storage
         )
         ds.attrs["units"] = spec.units
         ds.attrs["description"] = spec.description
+        for key, value in (spec.codec.attrs if spec.codec else {}).items():
+            ds.attrs[key] = value
     committed = f.create_dataset(COMMITTED, data=np.zeros(1, np.int64), maxshape=(1,), chunks=(1,))
     committed.attrs["description"] = "number of complete records; read nothing beyond it"
 
@@ -150,6 +172,7 @@ def _write_new(
     """Create an empty dataset file at ``path`` atomically (temp file, fsync, rename)."""
     if compression not in COMPRESSIONS:
         raise DatasetError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
+    height_code_limit(image)  # refuses a max_height schema 2 cannot store
     tmp = _tmp_name(path, "create")
     now = time.time()
     try:
@@ -169,7 +192,8 @@ def _write_new(
             f.attrs["created"] = now
             f.attrs["created_iso"] = datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat()
             f.attrs["recoveries"] = "[]"
-            _create_datasets(f, image, compression, 1 if compression == "gzip" else None)
+            level = 1 if compression == "gzip" else None
+            _create_datasets(f, image, FIELDS, compression, level)
         _publish(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -183,8 +207,9 @@ def _rebuild(path: Path) -> int:
     tmp = _tmp_name(path, "rebuild")
     try:
         with open_swmr_read(path) as src:
-            image, n = check_layout(src, str(path))
-            tail = max(src[s.name].shape[0] for s in FIELDS) - n
+            layout = check_layout(src, str(path))
+            n, fields = layout.count, layout.fields
+            tail = max(src[s.name].shape[0] for s in fields) - n
             height = src["height"]
             with h5py.File(tmp, "w", libver="latest") as dst:
                 for key, value in src.attrs.items():
@@ -192,8 +217,10 @@ def _rebuild(path: Path) -> int:
                 history = json.loads(read_attr(src, "recoveries", str(path)))
                 history.append({"time": time.time(), "committed": n, "dropped": tail})
                 dst.attrs["recoveries"] = json.dumps(history)
-                _create_datasets(dst, image, height.compression, height.compression_opts)
-                for spec in FIELDS:
+                _create_datasets(
+                    dst, layout.image, fields, height.compression, height.compression_opts
+                )
+                for spec in fields:
                     _copy(src[spec.name], dst[spec.name], n)
                 dst[COMMITTED][0] = n
         _publish(tmp, path)
@@ -225,6 +252,7 @@ class GraspDatasetWriter:
     Attributes:
         path: the dataset file.
         image: the image geometry every record must match.
+        schema_version: the file's schema version: 2 for a new file, a resumed file's own.
         dropped: uncommitted records discarded when this open resumed after a crash (0 or 1).
     """
 
@@ -233,18 +261,18 @@ class GraspDatasetWriter:
         path: Path,
         file: h5py.File,
         lock: _WriterLock,
-        image: ImageGeometry,
-        count: int,
+        layout: Layout,
         fsync: bool,
         dropped: int,
     ) -> None:
         self.path = path
-        self.image = image
+        self.image = layout.image
+        self.schema_version = layout.version
         self.dropped = dropped
         self._file: h5py.File | None = file
         self._lock = lock
-        self._count = count
-        self._datasets = [(spec.name, file[spec.name]) for spec in FIELDS]
+        self._count = layout.count
+        self._datasets = [(spec, file[spec.name]) for spec in layout.fields]
         self._committed = file[COMMITTED]
         self._fsync_fd = os.open(path, os.O_RDONLY) if fsync else -1
 
@@ -303,12 +331,12 @@ class GraspDatasetWriter:
                 check_file(path, timeout=check_timeout)
             file, dropped = cls._open_file(path)
             try:
-                stored_image, count = check_layout(file, str(path))
-                cls._check_match(path, file, stored_image, image, config)
+                layout = check_layout(file, str(path))
+                cls._check_match(path, file, layout.image, image, config)
             except BaseException:
                 file.close()
                 raise
-            return cls(path, file, lock, stored_image, count, fsync, dropped)
+            return cls(path, file, lock, layout, fsync, dropped)
         except BaseException:
             lock.release()
             raise
@@ -377,7 +405,8 @@ class GraspDatasetWriter:
         and a crash from now on cannot lose it.
 
         Raises:
-            InvalidRecord: the record's image shape differs from the file's.
+            InvalidRecord: the record's image shape differs from the file's, or (schema 2) a
+                height lies outside the file's ``[0, max_height]``; nothing is written.
             DatasetError: the writer is closed, or the write failed (the writer then closes;
                 reopen it to go on).
         """
@@ -388,13 +417,14 @@ class GraspDatasetWriter:
                 f"height must have the file's image shape {self.image.shape},"
                 f" got {record.height.shape}"
             )
+        values = [(ds, self._encoded(spec, record)) for spec, ds in self._datasets]
         n = self._count
         try:
-            for name, ds in self._datasets:
+            for ds, value in values:
                 if ds.shape[0] < n + 1:
                     ds.resize(n + 1, axis=0)
-                ds[n] = record.stored(name)
-            for _, ds in self._datasets:
+                ds[n] = value
+            for ds, _ in values:
                 ds.flush()
             self._committed[0] = n + 1
             self._committed.flush()
@@ -405,6 +435,10 @@ class GraspDatasetWriter:
             raise DatasetError(f"{self.path}: writing record {n} failed: {exc}") from exc
         self._count = n + 1
         return self._count
+
+    def _encoded(self, spec: FieldSpec, record: GraspRecord) -> Any:
+        value = record.stored(spec.name)
+        return value if spec.codec is None else spec.codec.encode(value, self.image)
 
     def close(self) -> None:
         """Close the file cleanly and release the lock. Safe to call more than once."""

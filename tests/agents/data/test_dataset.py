@@ -26,6 +26,7 @@ from hypothesis.extra import numpy as hnp
 import grasp_env
 from agents.data import (
     FIELDS,
+    FIELDS_V1,
     FORMAT,
     SCHEMA_VERSION,
     DatasetError,
@@ -43,6 +44,7 @@ from agents.data import (
     summarize,
     timestamp_hash,
 )
+from agents.data.codec import HEIGHT_CODES, HEIGHT_STEP
 from agents.data.h5 import bounded_retries
 from grasp_env.config import EnvConfig, to_dict
 from grasp_env.errors import GraspError
@@ -53,11 +55,16 @@ SMALL = ImageGeometry(rows=24, cols=20)
 METHODS = ("random", "max", "prob", "top-5")
 
 
+def on_grid(codes: np.ndarray) -> np.ndarray:
+    """Heights of schema 2 codes: they are stored exactly, so their records read back equal."""
+    return HEIGHT_CODES.decode(np.asarray(codes, np.uint16), SMALL)
+
+
 def make_record(i: int, shape: tuple[int, int] = SMALL.shape) -> GraspRecord:
     """Record ``i``, a pure function of ``i``, with unknowns and odd values mixed in."""
     rng = np.random.default_rng(1000 + i)
     return GraspRecord(
-        height=rng.uniform(0.0, 0.15, shape).astype(np.float32),
+        height=on_grid(rng.integers(0, round(0.15 / HEIGHT_STEP), shape, endpoint=True)),
         valid=(rng.random(shape) > 0.1).astype(np.uint8),
         action=rng.uniform(-0.1, 0.1, 4).astype(np.float32),
         index=None if i % 4 == 3 else rng.integers(0, 20, 4).astype(np.int16),
@@ -103,7 +110,7 @@ def test_round_trip_keeps_values_dtypes_and_shapes(tmp_path: Path) -> None:
     with GraspDataset(path) as ds:
         assert len(ds) == 6
         arrays = ds.read()
-        for spec in FIELDS:
+        for spec in FIELDS_V1:  # arrays come decoded, in schema 1's dtypes and shapes
             got = getattr(arrays, spec.plural)
             want_shape = (6, *spec.record_shape(shape))
             assert got.shape == want_shape, spec.name
@@ -143,11 +150,11 @@ def test_file_describes_itself(tmp_path: Path) -> None:
     with h5py.File(path, "r", swmr=True, libver="latest", locking=False) as f:
         attrs = dict(f.attrs)
         assert attrs["format"] == FORMAT
-        assert attrs["schema_version"] == SCHEMA_VERSION == 1
+        assert attrs["schema_version"] == SCHEMA_VERSION == 2
         assert attrs["pixel_size"] == pytest.approx(0.002)
         assert list(attrs["image_shape"]) == [110, 110]
         assert attrs["max_height"] == pytest.approx(0.15)
-        assert json.loads(attrs["units"])["height"] == "m"
+        assert json.loads(attrs["units"])["height"] == "0.1 mm"
         assert json.loads(attrs["units"])["action"] == "m, m, rad, m"
         assert json.loads(attrs["config"]) == json.loads(json.dumps(to_dict(EnvConfig())))
         assert json.loads(attrs["meta"]) == {"git_commit": "0123abc"}
@@ -162,6 +169,9 @@ def test_file_describes_itself(tmp_path: Path) -> None:
             assert ds.attrs["description"] == spec.description
         assert f["height"].chunks == (1, 110, 110)
         assert f["height"].compression == "gzip"
+        assert f["height"].dtype == np.uint16
+        assert (f["height"].attrs["scale_factor"], f["height"].attrs["add_offset"]) == (1e-4, 0.0)
+        assert f["valid"].chunks == (1, 110, 14)
     with GraspDataset(path) as ds:
         assert ds.config == json.loads(json.dumps(to_dict(EnvConfig())))
         assert ds.library_version == grasp_env.__version__
@@ -270,8 +280,8 @@ def test_another_schema_version_is_refused_naming_both(tmp_path: Path) -> None:
     path = tmp_path / "future.h5"
     write(path, range(2))
     with h5py.File(path, "r+", libver="latest") as f:
-        f.attrs["schema_version"] = 2
-    message = r"schema version 2 is not supported: this library reads .* schema version 1 only"
+        f.attrs["schema_version"] = 3
+    message = r"schema version 3 is not supported: this library reads schema versions 1 and 2"
     with pytest.raises(SchemaVersionError, match=message):
         GraspDataset(path)
     with pytest.raises(SchemaVersionError, match=message):
@@ -524,7 +534,7 @@ def test_summary_counts(tmp_path: Path) -> None:
     assert s["methods"]["random"] == {"records": 3, "grasp_rate": 0.0}
     assert s["object_sets"]["Würfel-Ø"]["records"] == 4
     assert s["time_span_s"] == pytest.approx(0.25 * 11)
-    assert s["schema_version"] == 1
+    assert s["schema_version"] == 2
     assert s["config"] == {"mode": "train"}
     assert s["uncommitted"] == 0
 
@@ -565,7 +575,7 @@ def test_dataset_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         "records         12",
         "grasp rate      50.0 %",
         "train / test    8 / 4",
-        "schema version  1",
+        "schema version  2",
         "24 x 20 px at 2 mm/px",
         "max                             3 records, grasp rate 100.0 %",
         "Würfel-Ø",
@@ -600,7 +610,7 @@ _finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
 def records(draw: st.DrawFn) -> GraspRecord:
     shape = (draw(st.integers(1, 6)), draw(st.integers(1, 6)))
     return GraspRecord(
-        height=draw(hnp.arrays(np.float32, shape, elements=_finite)),
+        height=on_grid(draw(hnp.arrays(np.uint16, shape, elements=st.integers(0, 1500)))),
         valid=draw(hnp.arrays(np.uint8, shape, elements=st.integers(0, 1))),
         action=draw(hnp.arrays(np.float32, 4, elements=_finite)),
         index=draw(st.none() | hnp.arrays(np.int16, 4, elements=st.integers(0, 32767))),

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from agents.data import SCHEMA_VERSION, GraspDataset, GraspDatasetWriter, GraspRecord
+from agents.data.codec import HEIGHT_CODES
 from grasp_env.geometry import ImageGeometry
 
 CONFIG = {"experiment": "kill-test", "grid": {"rotations": 20, "widths": [0.03, 0.05, 0.07]}}
@@ -33,7 +34,7 @@ def make_record(i: int, shape: tuple[int, int]) -> GraspRecord:
     """Record ``i``, a pure function of ``i`` and the image shape."""
     rng = np.random.default_rng(i)
     return GraspRecord(
-        height=(rng.random(shape) * 0.1).astype(np.float32),
+        height=HEIGHT_CODES.decode(rng.integers(0, 1000, shape), ImageGeometry()),
         valid=rng.integers(0, 2, shape, dtype=np.uint8),
         action=rng.uniform(-0.1, 0.1, 4).astype(np.float32),
         index=None if i % 5 == 0 else rng.integers(0, 20, 4),
