@@ -103,7 +103,8 @@ def make_env(
         env_id: a registered id, e.g. "SimBinGrasp-v0" or "RealBinGrasp-v0".
         config: the environment's :class:`EnvConfig` (grid, primitive, mode, swap rule).
         objects: objects a twin drops into its grasp bin on a seeded reset.
-        object_set: the twin's object set.
+        object_set: the twin's object set: a name, or a YAML file listing URDF files
+            (:mod:`grasp_env.object_sets`).
         cell_config: the real cell's config (see :func:`make_real_env`); None for its default.
         **kwargs: passed on unchanged (e.g. ``render_mode``).
     """

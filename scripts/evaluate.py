@@ -40,7 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--runs", type=int, default=20, help="number of runs")
     p.add_argument("--seed", type=int, default=0, help="run k is reset with seed + k")
     p.add_argument("--env", default="SimBinGrasp-v0", help="environment id")
-    p.add_argument("--object-set", help="object set of a twin environment")
+    p.add_argument(
+        "--object-set",
+        help="object set of a twin environment: cylinders, cubes, train, novel, pybullet, or a"
+        " YAML file listing URDF files (README: Your own objects)",
+    )
     p.add_argument("--cell-config", help="cell YAML of RealBinGrasp-v0 (default: the packaged one)")
     p.add_argument(
         "--workers",

@@ -71,6 +71,7 @@ class TwinCell:
             rng if rng is not None else np.random.default_rng(0),
         )
         self._factory = ObjectFactory(self.world, c.object_set, c.parts)
+        self._factory.check_fit(max_opening=c.gripper.stroke, bin_inner=self.layout.bin_inner)
         self._where: dict[str, int | None] = {}
         self._lost = {"objects_lost": 0, "objects_diverged": 0}
         self._stamp: tuple[float, int] | None = None
@@ -106,7 +107,7 @@ class TwinCell:
 
         For scripted scenes in tests and benchmarks. The object starts at rest; it falls and
         settles when time next runs. ``rng`` picks the shape of the ``train`` and ``novel``
-        sets (a fixed generator when None).
+        sets and the entry of a YAML set (a fixed generator when None).
         """
         serial = max((int(n.rsplit("_", 1)[1]) + 1 for n in self.objects), default=0)
         name = self._factory.create(serial, rng if rng is not None else np.random.default_rng(0))

@@ -14,7 +14,7 @@ from grasp_env.errors import ConfigError
 from sim.bins import BinSpec
 from sim.camera import CameraSpec
 from sim.gripper import GripperSpec
-from sim.objects import OBJECT_SETS, ObjectSpec
+from sim.objects import ObjectSpec, listed_objects
 from sim.robot import RobotSpec
 from sim.timing import MotionTiming
 from sim.world import PhysicsSettings
@@ -28,7 +28,9 @@ class TwinConfig:
     """Everything the twin decides.
 
     Attributes:
-        object_set: "cylinders", "cubes", "train" or "novel" (see :mod:`sim.objects`).
+        object_set: "cylinders", "cubes", "train", "novel", or your own objects: the path of
+            a YAML file listing URDF files, or a packaged one by name ("pybullet"); see
+            :mod:`sim.objects` and :mod:`grasp_env.object_sets`.
         objects: objects dropped into the grasp bin when the scene is rebuilt, 1 to 30.
         artefacts: False switches every stereo artefact of the camera off.
         layout: bins and photo height, shared with the real cell.
@@ -59,8 +61,7 @@ class TwinConfig:
     timing: MotionTiming = field(default_factory=MotionTiming)
 
     def __post_init__(self) -> None:
-        if self.object_set not in OBJECT_SETS:
-            raise ConfigError(f"object_set must be one of {OBJECT_SETS}, got {self.object_set!r}")
+        listed_objects(self.object_set)
         if not 1 <= self.objects <= MAX_OBJECTS:
             raise ConfigError(f"objects must be in [1, {MAX_OBJECTS}], got {self.objects}")
 

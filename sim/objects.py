@@ -7,6 +7,8 @@ Sets:
       in 0 (900 shapes).
     * ``novel``: the ``random_urdfs`` shapes whose folder index ends in 0 (100 shapes), never
       seen in the train set; for generalisation tests.
+    * your own: a YAML file listing URDF files, or a packaged one by name (``pybullet``); the
+      format is :mod:`grasp_env.object_sets`, the loading :mod:`sim.listed_objects`.
 
 A bin is filled by dropping objects from just above the pile in small batches, each settled
 for a bounded number of physics steps; a spawn pose that would interpenetrate the bin or
@@ -25,10 +27,32 @@ import pybullet_data
 from grasp_env.config import BinPlacement, CellLayout
 from grasp_env.errors import ConfigError
 from grasp_env.geometry import Pose
+from grasp_env.object_sets import PACKAGED_OBJECT_SETS, ObjectSetFile, read_object_set
+from sim.listed_objects import check_entries, load_entry
 from sim.transforms import matrix_from_quaternion
 from sim.world import World
 
+#: The built-in sets, by name.
 OBJECT_SETS = ("cylinders", "cubes", "train", "novel")
+
+
+def listed_objects(object_set: str) -> ObjectSetFile | None:
+    """The YAML set ``object_set`` names, read and checked; None for a built-in set.
+
+    Raises:
+        ConfigError: ``object_set`` is neither a built-in set nor a YAML file of the format of
+            :mod:`grasp_env.object_sets` (an :class:`~grasp_env.object_sets.ObjectSetError`
+            naming the file, entry and field).
+    """
+    if object_set in OBJECT_SETS:
+        return None
+    listed = read_object_set(object_set)
+    if listed is None:
+        raise ConfigError(
+            f"object_set must be one of {OBJECT_SETS + tuple(PACKAGED_OBJECT_SETS)} or the path"
+            f" of a YAML file (.yaml) listing URDF files, got {object_set!r}"
+        )
+    return listed
 
 
 def random_urdf_indices(split: str) -> tuple[int, ...]:
@@ -80,18 +104,28 @@ class ObjectFactory:
 
     Args:
         world: the simulation.
-        object_set: one of :data:`OBJECT_SETS`.
-        spec: sizes, masses and friction.
+        object_set: one of :data:`OBJECT_SETS`, or a YAML set (see :func:`listed_objects`).
+        spec: sizes, masses and friction (a YAML set's entries override mass and friction).
+
+    Attributes:
+        listed: the YAML set, or None for a built-in set.
     """
 
     def __init__(self, world: World, object_set: str, spec: ObjectSpec) -> None:
-        if object_set not in OBJECT_SETS:
-            raise ConfigError(f"object_set must be one of {OBJECT_SETS}, got {object_set!r}")
+        self.listed = listed_objects(object_set)
         self.world = world
         self.object_set = object_set
         self.spec = spec
         self._shapes: tuple[int, int] | None = None
         self._pool = random_urdf_indices(object_set) if object_set in ("train", "novel") else ()
+
+    def check_fit(self, *, max_opening: float, bin_inner: tuple[float, float]) -> None:
+        """Refuse a YAML set's objects that the twin cannot load, grasp or drop in the bin.
+
+        The built-in sets fit by construction. See :func:`sim.listed_objects.check_entries`.
+        """
+        if self.listed is not None:
+            check_entries(self.world, self.listed, max_opening=max_opening, bin_inner=bin_inner)
 
     def forget_shapes(self) -> None:
         """Drop cached shape ids (after the world was reset)."""
@@ -102,7 +136,10 @@ class ObjectFactory:
         c = self.world.client
         s = self.spec
         parking = [0.0, 0.0, 5.0 + 0.2 * serial]
-        if self.object_set in ("cylinders", "cubes"):
+        friction = s.friction
+        if self.listed is not None:
+            body, name, friction = self._create_listed(self.listed, serial, rng, parking)
+        elif self.object_set in ("cylinders", "cubes"):
             col, vis = self._primitive_shapes()
             mass = s.cylinder_mass if self.object_set == "cylinders" else s.cube_mass
             body = c.createMultiBody(mass, col, vis, parking, useMaximalCoordinates=True)
@@ -121,13 +158,23 @@ class ObjectFactory:
         c.changeDynamics(
             body,
             -1,
-            lateralFriction=s.friction,
+            lateralFriction=friction,
             rollingFriction=s.rolling_friction,
             spinningFriction=s.spinning_friction,
             restitution=0.0,
         )
         self.world.add(name, body, movable=True)
         return name
+
+    def _create_listed(
+        self, listed: ObjectSetFile, serial: int, rng: np.random.Generator, parking: list[float]
+    ) -> tuple[int, str, float]:
+        """A body of an entry drawn by weight: its id, name and lateral friction."""
+        index = listed.draw(rng)
+        entry = listed.entries[index]
+        body = load_entry(self.world, listed, index, parking)
+        friction = entry.friction if entry.friction is not None else self.spec.friction
+        return body, f"{entry.path.stem}_{serial:02d}", friction
 
     def _primitive_shapes(self) -> tuple[int, int]:
         if self._shapes is None:

@@ -70,7 +70,9 @@ class SimBinGraspEnv(BinGraspEnv):
 
     | name | default | meaning |
     |------|---------|---------|
-    | object_set | "cylinders" | "cylinders", "cubes", "train" or "novel" (held-out shapes) |
+    | object_set | "cylinders" | "cylinders", "cubes", "train" or "novel" (held-out shapes), |
+    |  |  | or your own: a YAML file listing URDF files (:mod:`grasp_env.object_sets`; |
+    |  |  | checked when the env is built), or a packaged one by name ("pybullet") |
     | objects | 20 | parts dropped into the grasp bin on a rebuild, 1 to 30 |
     | artefacts | True | stereo artefacts (occlusion, steep surfaces, noise) on or off |
     | render_mode | None | None or "rgb_array" (a picture of the cell) |
