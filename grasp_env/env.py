@@ -17,6 +17,7 @@ from grasp_env.cell import Cell
 from grasp_env.config import EnvConfig
 from grasp_env.errors import InvalidAction, ResetNeeded
 from grasp_env.geometry import HeightImage, Pose
+from grasp_env.grasp_grid import GraspGrid
 from grasp_env.primitive import execute_grasp, grasp_z
 
 #: The WSG 50's stroke, metres: the widest opening an action may ask for.
@@ -24,6 +25,26 @@ MAX_OPENING = 0.110
 
 ACTION_NAMES = ("x", "y", "a", "d")
 ACTION_UNITS = ("m", "m", "rad", "m")
+
+
+def grid_reach(grid: GraspGrid) -> float:
+    """The largest |x| or |y| of any grasp on ``grid``, metres, rounded up to the millimetre."""
+    _, rows, cols, _ = grid.shape
+    qx, qy = grid.cell_offset(np.array([0, rows - 1]), np.array([0, cols - 1]))
+    return float(np.ceil(np.hypot(np.abs(qx).max(), np.abs(qy).max()) * 1000.0) / 1000.0)
+
+
+def metric_action_space(grid: GraspGrid) -> spaces.Box:
+    """The metric action space (x, y, a, d) of an environment on ``grid`` (class docstring).
+
+    A function of the grid alone, so that an agent can map onto it without an environment.
+    """
+    reach = grid_reach(grid)
+    return spaces.Box(
+        low=np.array([-reach, -reach, -np.pi / 2, 0.0], dtype=np.float32),
+        high=np.array([reach, reach, np.pi / 2, MAX_OPENING], dtype=np.float32),
+        dtype=np.float32,
+    )
 
 
 class BinGraspEnv(gym.Env[dict[str, Any], np.ndarray]):
@@ -84,6 +105,14 @@ class BinGraspEnv(gym.Env[dict[str, Any], np.ndarray]):
     ``terminated=True`` after every grasp; ``truncated`` is always False. Stepping again
     without a reset continues on the same bins.
 
+    ## Vector Environments
+
+    ``gymnasium.make_vec(id, num_envs=N, vectorization_mode="async", ...)`` works. Pass
+    ``vector_kwargs={"autoreset_mode": gymnasium.vector.AutoresetMode.SAME_STEP}``: under the
+    default ``NEXT_STEP`` every second step of a sub-env only resets it and grasps nothing.
+    Under ``SAME_STEP`` the sub-env's unseeded reset inside the step keeps the bins, so the
+    observation returned is the image after the grasp; the grasp's info is in ``final_info``.
+
     ## Info
 
     ``step`` returns: ``pose`` (x, y, z, a, d executed, in the grasp bin's frame; z is the
@@ -133,12 +162,7 @@ class BinGraspEnv(gym.Env[dict[str, Any], np.ndarray]):
                 "valid": spaces.Box(0, 1, image.shape, np.uint8),
             }
         )
-        reach = self.grid_reach
-        self.action_space = spaces.Box(
-            low=np.array([-reach, -reach, -np.pi / 2, 0.0], dtype=np.float32),
-            high=np.array([reach, reach, np.pi / 2, MAX_OPENING], dtype=np.float32),
-            dtype=np.float32,
-        )
+        self.action_space = metric_action_space(self.config.grid)
         self._interior = self._bin_interior()
         self._image: HeightImage | None = None
         self._grasp_bin = 0
@@ -148,10 +172,7 @@ class BinGraspEnv(gym.Env[dict[str, Any], np.ndarray]):
     @property
     def grid_reach(self) -> float:
         """The largest |x| or |y| of any grasp on the discrete grid, metres."""
-        grid = self.config.grid
-        _, rows, cols, _ = grid.shape
-        qx, qy = grid.cell_offset(np.array([0, rows - 1]), np.array([0, cols - 1]))
-        return float(np.ceil(np.hypot(np.abs(qx).max(), np.abs(qy).max()) * 1000.0) / 1000.0)
+        return grid_reach(self.config.grid)
 
     @property
     def grasp_bin(self) -> int:

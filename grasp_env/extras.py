@@ -31,6 +31,7 @@ OPTIONAL_MODULES: dict[str, tuple[str, str]] = {
     "matplotlib": ("matplotlib", "plot"),
     "onnxruntime": ("onnxruntime", "onnx"),
     "onnx": ("onnx", "onnx"),
+    "stable_baselines3": ("stable-baselines3", "baselines"),
     "nxlib": ("nxlib", "ensenso"),
 }
 

@@ -3,6 +3,9 @@
 `DiscreteGraspWrapper` exposes the FCN agent's grid (paper III-C): an action is the index
 (r, i, j, k) into rotations x rows x cols x widths, mapped to the metric (x, y, a, d) by
 :meth:`grasp_env.grasp_grid.GraspGrid.index_to_action`, the same mapping the agent uses.
+
+For RL libraries (Stable-Baselines3, CleanRL, RLlib), :mod:`grasp_env.rl_wrappers` gives the
+observation as one image and the metric action normalised to [-1, 1].
 """
 
 from __future__ import annotations
