@@ -31,7 +31,8 @@ import math
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -167,12 +168,15 @@ class BinResult:
         attempts: grasp attempts in the bin.
         successes: successful grasps in the bin.
         seconds: the summed cycle time of its attempts (the cell's clock).
+        decisions: the wall time of each of the agent's ``act`` calls, in seconds: a
+            measurement of this machine, so results compare equal without it.
     """
 
     index: int
     attempts: int
     successes: int
     seconds: float
+    decisions: tuple[float, ...] = field(default=(), compare=False)
 
     @property
     def rate(self) -> float:
@@ -212,13 +216,17 @@ def run_bin(env: gym.Env, agent: Agent, n: int, budget: int, seed: int, index: i
     obs, _ = env.reset(seed=seed + index)
     attempts = successes = 0
     seconds = 0.0
+    decisions = []
     while successes < n and attempts < budget:
-        obs, reward, _, _, info = env.step(agent.act(obs))
+        start = time.perf_counter()
+        action = agent.act(obs)
+        decisions.append(time.perf_counter() - start)
+        obs, reward, _, _, info = env.step(action)
         agent.observe(reward)
         attempts += 1
         successes += int(reward > 0)
         seconds += info["cycle_time"]
-    return BinResult(index, attempts, successes, seconds)
+    return BinResult(index, attempts, successes, seconds, tuple(decisions))
 
 
 def summarise(n: int, m: int, bins: list[BinResult]) -> EvaluationResult:
@@ -418,10 +426,7 @@ def evaluate_bins(
     """Bins 0 .. runs - 1 of ``agent_spec`` on ``env_spec``, over ``workers`` processes.
 
     Bin k is reset with seed ``seed + k`` and its agent with :func:`bin_rng` ``(seed, k)``,
-    so the result is identical for every ``workers``. With ``workers=1`` the bins run in this
-    process; otherwise in ``min(workers, runs)`` spawned processes, each building the
-    environment and the agent once and running its share of bins with one torch thread (the
-    in-process run uses one thread too, for the same float results).
+    so the result is identical for every ``workers`` (see :func:`run_bins`).
 
     Args:
         env_spec: the evaluation environment.
@@ -436,37 +441,88 @@ def evaluate_bins(
             (bin index, that bin's grasp rate).
 
     Raises:
-        ConfigError: before anything runs: workers, n or runs below 1, a negative seed, an
-            unknown agent, more than one worker on a real cell, or an agent factory that
-            cannot be sent to another process.
+        ConfigError: as :func:`run_bins`, and for runs below 1.
     """
-    budget = _check_protocol(n, runs, seed, max_attempts)
+    _check_protocol(n, runs, seed, max_attempts)
+
+    def report(result: BinResult) -> None:
+        if progress is not None:
+            progress(result.index, result.rate)
+
+    bins = run_bins(
+        env_spec, agent_spec, n=n, indices=range(runs), seed=seed,
+        max_attempts=max_attempts, workers=workers, on_bin=report,
+    )  # fmt: skip
+    return summarise(n, env_spec.m, bins)
+
+
+def run_bins(
+    env_spec: EnvSpec,
+    agent_spec: AgentSpec,
+    *,
+    n: int,
+    indices: Sequence[int],
+    seed: int,
+    max_attempts: int | None = None,
+    workers: int = 1,
+    on_bin: Callable[[BinResult], None] | None = None,
+) -> list[BinResult]:
+    """The bins ``indices`` of an evaluation with ``seed``, over ``workers`` processes.
+
+    Bin k is a function of the specs, ``seed`` and k alone, so any subset of bins, in any
+    order and any process, gives the bins a full run gives (a benchmark's cache runs only
+    the bins it lacks). With ``workers=1`` the bins run in this process; otherwise in
+    ``min(workers, len(indices))`` spawned processes, each building the environment and the
+    agent once and running its share of bins with one torch thread (the in-process run uses
+    one thread too, for the same float results).
+
+    Args:
+        env_spec: the evaluation environment.
+        agent_spec: the agent, as for :func:`evaluate_bins`.
+        n: objects to grasp per bin.
+        indices: the bins to run (k >= 0; bin k is reset with seed ``seed + k``).
+        seed: the evaluation's seed (>= 0).
+        max_attempts: attempt budget per bin (default 3 n + 5).
+        workers: processes (>= 1); a real cell takes 1.
+        on_bin: called in this process with each bin's result as soon as it is done, in the
+            order bins finish (e.g. to store it, so that a killed run loses only the bins in
+            flight).
+
+    Raises:
+        ConfigError: before anything runs: workers or n below 1, a negative seed or bin
+            index, an unknown agent, more than one worker on a real cell, or an agent factory
+            that cannot be sent to another process.
+    """
+    indices = [int(k) for k in indices]
+    budget = _check_protocol(n, max(1, len(indices)), seed, max_attempts)
     workers = check_workers(workers)
+    if any(k < 0 for k in indices):
+        raise ConfigError(f"expected bin indices >= 0, got {min(indices)}")
     if workers > 1 and not env_spec.is_twin:
         raise ConfigError(
             f"expected workers=1 for {env_spec.env_id} (one real cell), got {workers}"
         )
     factory = agent_spec.factory()
+    if not indices:
+        return []
     args = (env_spec, agent_spec, factory, n, budget, seed)
-    workers = min(workers, runs)
+    workers = min(workers, len(indices))
     if workers == 1:
-        bins = _bins_here(args, runs, progress)
-    else:
-        _check_sendable(args, agent_spec, env_spec, factory, seed)
-        bins = _bins_in_workers(args, runs, workers, progress)
-    return summarise(n, env_spec.m, bins)
+        return _bins_here(args, indices, on_bin)
+    _check_sendable(args, agent_spec, env_spec, factory, seed)
+    return _bins_in_workers(args, indices, workers, on_bin)
 
 
-def _bins_here(args: tuple, runs: int, progress: Callable | None) -> list[BinResult]:
+def _bins_here(args: tuple, indices: list[int], on_bin: Callable | None) -> list[BinResult]:
     """The bins in this process, on one thread."""
     with _one_thread():
         runner = _BinRunner(*args)
         try:
             bins = []
-            for k in range(runs):
+            for k in indices:
                 bins.append(runner.run(k))
-                if progress is not None:
-                    progress(k, bins[-1].rate)
+                if on_bin is not None:
+                    on_bin(bins[-1])
         finally:
             runner.close()
     return bins
@@ -499,7 +555,7 @@ def _check_sendable(
 
 
 def _bins_in_workers(
-    args: tuple, runs: int, workers: int, progress: Callable | None
+    args: tuple, indices: list[int], workers: int, on_bin: Callable | None
 ) -> list[BinResult]:
     """The bins over ``workers`` spawned processes, in the order they finish."""
     context = multiprocessing.get_context("spawn")
@@ -507,13 +563,13 @@ def _bins_in_workers(
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_init_worker, initargs=args
     ) as pool:
-        futures = [pool.submit(_worker_bin, k) for k in range(runs)]
+        futures = [pool.submit(_worker_bin, k) for k in indices]
         try:
             for future in concurrent.futures.as_completed(futures):
                 result = future.result()
                 bins.append(result)
-                if progress is not None:
-                    progress(result.index, result.rate)
+                if on_bin is not None:
+                    on_bin(result)
         except BaseException:
             for f in futures:
                 f.cancel()
@@ -535,5 +591,6 @@ __all__ = [
     "make_eval_env",
     "reset_agent",
     "run_bin",
+    "run_bins",
     "summarise",
 ]

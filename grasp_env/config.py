@@ -10,9 +10,11 @@ import dataclasses
 import types
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+import yaml
 
 from grasp_env.errors import ConfigError
 from grasp_env.geometry import ImageGeometry, Pose
@@ -213,11 +215,61 @@ def to_dict(config: Any) -> Any:
     return config
 
 
+def read_layered(path: Path, what: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The YAML mapping at ``path`` with its ``base`` chain merged under it.
+
+    A file may start from another one: ``base: other.yaml`` (relative to the file, else a
+    packaged config such as ``configs/benchmark.yaml``) reads that file first and lays this
+    file's keys over it, mapping by mapping; any other value, a list included, replaces the
+    base's whole. ``what`` names the kind of file in errors.
+    """
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"expected {what} file, got missing {path}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: base: expected a file name, got {base!r}")
+    base_path = _base_path(path, base)
+    if base_path in seen or base_path == path.resolve():
+        raise ConfigError(f"{path}: base: {base} leads back to itself")
+    return _merged(read_layered(base_path, what, (*seen, path.resolve())), data)
+
+
+def _base_path(path: Path, base: str) -> Path:
+    """``base`` beside ``path``, else the packaged config of that name, else beside ``path``."""
+    from grasp_env.factory import find_config
+
+    beside = (path.parent / base).resolve()
+    packaged = None if beside.exists() else find_config(base)
+    return packaged.resolve() if packaged is not None else beside
+
+
+def _merged(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` laid over ``under``: mappings merge key by key, other values replace."""
+    out = dict(under)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 __all__ = [
     "BinPlacement",
     "CellLayout",
     "EnvConfig",
     "PrimitiveConfig",
     "from_dict",
+    "read_layered",
     "to_dict",
 ]

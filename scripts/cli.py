@@ -3,18 +3,21 @@
 Each listed module defines ``register(subparsers)``, which adds its subparser and sets
 ``func`` to a callable taking the parsed arguments and returning an exit code.
 
-This is the command's edge: a ``--config`` path that does not exist names a packaged config
-(``grasp learn --config configs/learn.yaml`` works from any folder once installed), and a
-missing optional dependency ends the command with a message naming the extra to install.
+This is the command's edge: the current folder is importable, as under ``python -m``, so an
+agent named ``my_agents:make`` may live in ``./my_agents.py``; a ``--config`` path that does
+not exist names a packaged config (``grasp learn --config configs/learn.yaml`` works from any
+folder once installed), and a missing optional dependency ends the command with a message
+naming the extra to install.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-from grasp_env.errors import DependencyNotInstalled
+from grasp_env.errors import DependencyNotInstalled, GraspError
 from grasp_env.extras import install_hint, needs_extras
 from grasp_env.factory import find_config
 
@@ -25,6 +28,7 @@ COMMANDS = (
     "grasp_toolkit.scripts.dataset_cmd",
     "grasp_toolkit.scripts.learn",
     "grasp_toolkit.scripts.export",
+    "grasp_toolkit.scripts.benchmark",
 )
 
 
@@ -41,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen subcommand."""
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         with needs_extras("this command"):
             args = build_parser().parse_args(argv)
@@ -49,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     except DependencyNotInstalled as exc:
         print(f"grasp: {exc} (every command: {install_hint('all')})", file=sys.stderr)
         return 1
+    except GraspError as exc:  # bad input: the message names it, a traceback would bury it
+        print(f"grasp: {exc}", file=sys.stderr)
+        return 2
 
 
 def _resolve_config(args: argparse.Namespace) -> None:

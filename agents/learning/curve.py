@@ -29,7 +29,6 @@ from agents.evaluation import (
 )
 from agents.learning.config import LearnConfig
 from agents.learning.rundir import CHECKPOINTS, CURVE_FILE, TB_DIR, read_curve_models
-from grasp_env.errors import ConfigError
 
 
 def eval_env_spec(config: LearnConfig) -> EnvSpec:
@@ -156,15 +155,11 @@ def plot_curve(curves: dict[str, list[dict[str, Any]]], out: Path, title: str = 
     """Draw grasp rate (with stderr) against attempts, one line per labelled run, to ``out``.
 
     Raises:
-        ConfigError: matplotlib is missing (install the ``plot`` extra).
+        DependencyNotInstalled: matplotlib is missing (install the ``plot`` extra).
     """
-    try:
-        import matplotlib
+    from agents.plotting import pyplot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ConfigError("plotting needs matplotlib: pip install 'grasp-toolkit[plot]'") from exc
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     protocols = set()
     for label, points in curves.items():
