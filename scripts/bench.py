@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHES = ("grasp_toolkit.scripts.bench_sim", "grasp_toolkit.scripts.bench_inference")
+BENCHES = (
+    "grasp_toolkit.scripts.bench_sim",
+    "grasp_toolkit.scripts.bench_inference",
+    "grasp_toolkit.scripts.bench_actors",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,8 +5,10 @@ acts on the newest model, which a trainer process retrains in parallel; learning
 evaluations run at the configured attempt counts; the run ends with a final evaluation and
 ``report.json`` / ``report.md``. The run directory is ``--runs``/<config name>: rerunning the
 same command resumes it (after a crash or SIGKILL too), ``--fresh`` starts ``<name>_1``,
-``<name>_2``, ... beside it. At the end it prints the dataset and model digests: two runs of
-one config and seed under the lockstep schedule print the same two.
+``<name>_2``, ... beside it. ``--actors K`` collects with K actor processes (the config's
+``lanes`` learning bins shared among them); K changes the speed, never the records. At the
+end it prints the dataset and model digests: two runs of one config and seed under the
+lockstep schedule print the same two, for any K.
 ``grasp learn --curve RUN`` evaluates the learning-curve points a run has no figures for yet
 (from the checkpoints kept for them) and rewrites its report. ``grasp learn --plot RUN
 [RUN ...]`` draws the runs' curves in one ``learning_curve.png`` (in the first RUN, or
@@ -42,6 +44,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cell-config", help="cell YAML of RealBinGrasp-v0 (default: packaged)")
     p.add_argument(
         "--seed", type=int, help="override the config's seed; the run is named <name>_seed<N>"
+    )
+    p.add_argument(
+        "--actors",
+        type=int,
+        help="actor processes collecting at once (1 <= K <= the config's lanes), overriding"
+        " the config's actors; a run resumes under any K and records the same attempts",
     )
     p.add_argument("--fresh", action="store_true", help="start a new run beside an old one")
     p.add_argument("--quiet", action="store_true", help="no progress line")
@@ -80,6 +88,8 @@ def config_from_args(args: argparse.Namespace) -> LearnConfig:
         config = dataclasses.replace(config, cell_config=args.cell_config)
     if args.seed is not None:
         config = dataclasses.replace(config, seed=args.seed, name=f"{config.name}_seed{args.seed}")
+    if args.actors is not None:
+        config = dataclasses.replace(config, actors=args.actors)
     return config
 
 
@@ -127,7 +137,8 @@ def _curve(run_dir: Path) -> int:
     evaluate_curve(run_dir, config)
     progress = read_progress(run_dir)
     report = write_report(run_dir, config, wall_seconds=float(progress.get("wall_seconds", 0.0)),
-                          seconds=progress.get("seconds", {}))  # fmt: skip
+                          seconds=progress.get("seconds", {}),
+                          sessions=progress.get("sessions", []))  # fmt: skip
     _print_result(report, run_dir)
     return 0
 

@@ -6,8 +6,14 @@
 * :mod:`agents.learning.rounds`: the trainer's rounds and which model acts on attempt i
   (lockstep: a function of the config; timed: the newest).
 * :mod:`agents.learning.loop`: :func:`run_learning`, one session of a run.
-* :mod:`agents.learning.actor`: deciding, executing and recording one attempt; restoring the
-  scene of a resumed run.
+* :mod:`agents.learning.lanes`: the learning bins attempts take turns in, and where an
+  actor picks a lane up.
+* :mod:`agents.learning.actor`: deciding and executing one attempt in its lane; restoring a
+  lane's scene; the models each attempt acts on.
+* :mod:`agents.learning.acting`: the actor loop, between where models come from and where
+  results go.
+* :mod:`agents.learning.actors`: K actor processes, a killed one replaced.
+* :mod:`agents.learning.commit`: the one writer, committing in attempt order.
 * :mod:`agents.learning.callbacks`: hooks into the loop (progress line, charts, your own).
 * :mod:`agents.learning.trainer`: the trainer process that retrains while the actor acts.
 * :mod:`agents.learning.curve`: learning-curve evaluations, table and plot.

@@ -3,15 +3,18 @@
 Attempt i is decided by (seed, i) and the model the schedule gives it (:mod:`.rounds`): the
 attempt's generator picks the selection function (:mod:`.schedule`), and a
 :class:`~agents.policies.random.RandomAgent` or an
-:class:`~agents.policies.fcn.FCNAgent` with that selection chooses the grasp. The scene is
-rebuilt from :func:`~agents.learning.schedule.scene_seed` every ``rebuild_every`` attempts;
-between rebuilds the bin empties as it would on the cell. A resumed run rebuilds the scene
-of its segment and replays the segment's recorded actions (:meth:`Actor.restore`), which
-the twin's deterministic physics turns into the very state the killed run had.
+:class:`~agents.policies.fcn.FCNAgent` with that selection chooses the grasp. It is grasped
+in its lane's bin (:mod:`.lanes`), whose scene is rebuilt from
+:func:`~agents.learning.schedule.scene_seed` every ``rebuild_every`` attempts of the lane;
+between rebuilds the bin empties as it would on the cell. An actor that starts on a lane
+mid-segment rebuilds the segment's scene and replays its committed actions
+(:meth:`Actor.restore`), which the twin's deterministic physics turns into the very state
+the bin had.
 
-Records are stamped on the recording clock: under lockstep the cell's clock, the cycle
-times summed from the run's start (so the timestamp-hash split, and with it the training,
-is a function of the config), under the timed schedule the wall clock.
+An :class:`Actor` owns one or more lanes' envs and returns each attempt as an
+:class:`Outcome`; the one writer (:mod:`.commit`) stamps and records it. The
+:class:`ModelSource` loads each attempt's model from the run's checkpoints, so actors in
+other processes act on the same models (:mod:`.actors`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from agents.learning.config import LearnConfig
+from agents.learning.lanes import LaneStart, lane_of, starts_segment
 from agents.learning.rounds import RoundSchedule
 from agents.learning.rundir import CHECKPOINTS, checkpoint_name, read_latest
 from agents.learning.schedule import attempt_rng, choose_selection, scene_seed
@@ -119,31 +123,72 @@ class ModelSource:
 
 
 @dataclass(frozen=True)
-class Step:
-    """One executed attempt: the decision, its outcome and the record to commit."""
+class Outcome:
+    """One executed attempt, as an actor hands it to the writer (it may cross processes).
 
+    The writer stamps it and turns it into the dataset's record
+    (:meth:`agents.learning.commit.Committer.record`).
+
+    Attributes:
+        index: the attempt's index.
+        observation: the image the action was chosen on.
+        action: the executed metric action.
+        reward: 1 for a held object, else 0.
+        info: the environment's ``info`` of the step.
+        method: the selection method that chose it.
+        value: the predicted value (NaN for none).
+        grid_index: the grid index of the action.
+        model_version: the model version it acted on (0: none).
+        scene: the reset seed of the scene it was grasped in.
+    """
+
+    index: int
+    observation: dict[str, np.ndarray] = field(repr=False)
+    action: np.ndarray
     reward: float
+    info: dict[str, Any] = field(repr=False)
     method: str
+    value: float
+    grid_index: np.ndarray
     model_version: int
-    info: dict[str, Any]
-    record: Any
+    scene: int
+
+
+def lane_env(config: LearnConfig) -> Any:
+    """A new learning environment for one lane of ``config``'s run."""
+    from grasp_env.factory import make_env
+
+    return make_env(config.env_id, config.env, config.objects, config.object_set or None,
+                    config.cell_config)  # fmt: skip
+
+
+@dataclass
+class _Lane:
+    """One learning bin of an actor: its env, its current image and its scene's seed."""
+
+    env: Any
+    observation: Any = None
+    scene: int = 0
 
 
 class Actor:
-    """Decides, executes and records the run's attempts on one environment.
+    """Decides and executes the attempts of its lanes (:mod:`.lanes`), one env each.
 
     Args:
         config: the run's config.
-        env: the learning environment (mode "train").
+        envs: the learning environment (mode "train") of each lane this actor owns.
         models: where each attempt's model comes from.
         clock: where the time of each part is summed.
     """
 
-    def __init__(self, config: LearnConfig, env: Any, models: ModelSource, clock: Stopwatch):
+    def __init__(
+        self, config: LearnConfig, envs: dict[int, Any], models: ModelSource, clock: Stopwatch
+    ) -> None:
         from agents.fcn.inference import InferenceConfig
         from agents.policies.random import RandomAgent
 
-        self.config, self.env, self.models, self.clock = config, env, models, clock
+        self.config, self.models, self.clock = config, models, clock
+        self.lanes = {lane: _Lane(env) for lane, env in envs.items()}
         self.grid = config.env.grid
         self.inference = InferenceConfig(
             precision=config.inference_precision,
@@ -153,70 +198,59 @@ class Actor:
         self.random_agent = RandomAgent(self.grid, np.random.default_rng(0))
         self.fcn_agent: Any = None
         self.fcn_version = 0
-        self.observation: Any = None
-        self.scene = 0
-        self.timestamp = 0.0
 
-    def restore(self, count: int, dataset: Any) -> int:
-        """Bring the scene to where attempt ``count`` starts; the replayed rewards that differ.
+    def restore(self, start: LaneStart) -> int:
+        """Bring ``start``'s lane to where its first attempt begins; the replays that differ.
 
-        Rebuilds the scene of ``count``'s segment and replays the segment's recorded actions
-        (none on a fresh run or at a segment's start).
+        Rebuilds the lane's current segment and replays its committed actions (none on a
+        fresh run or at a segment's start).
         """
-        every = self.config.rebuild_every
-        base = count - count % every
-        self.rebuild(base)
-        if not count:
-            return 0
-        self.timestamp = float(dataset.column("timestamp", slice(count - 1, count))[0])
-        actions = dataset.column("action", slice(base, count))
-        rewards = dataset.column("reward", slice(base, count))
+        lane = self._rebuild(start.scene_index)
         differ = 0
-        for action, reward in zip(actions, rewards, strict=True):
-            _, replayed, _, _, _ = self.env.step(action)
+        for action, reward in zip(start.actions, start.rewards, strict=True):
+            _, replayed, _, _, _ = lane.env.step(action)
             differ += int(float(replayed) != float(reward))
-            self.observation, _ = self.env.reset()
+            lane.observation, _ = lane.env.reset()
         return differ
 
-    def rebuild(self, index: int) -> None:
-        """A new scene from the seed of attempt ``index``."""
-        self.scene = scene_seed(self.config.seed, index)
-        self.observation, _ = self.env.reset(seed=self.scene)
+    def _rebuild(self, index: int) -> _Lane:
+        """A new scene in ``index``'s lane, from the seed of attempt ``index``."""
+        lane = self.lanes[lane_of(index, self.config.lanes)]
+        lane.scene = scene_seed(self.config.seed, index)
+        lane.observation, _ = lane.env.reset(seed=lane.scene)
+        return lane
 
-    def attempt(self, index: int) -> Step:
-        """Decide, execute and stamp attempt ``index`` (the caller commits the record)."""
-        from agents.data import GraspRecord
-
-        if index % self.config.rebuild_every == 0 and index:
-            self.rebuild(index)
+    def attempt(self, index: int) -> Outcome:
+        """Decide and execute attempt ``index`` in its lane (the writer stamps and commits it)."""
+        config = self.config
+        if index >= config.lanes and starts_segment(index, config.lanes, config.rebuild_every):
+            self._rebuild(index)
+        lane = self.lanes[lane_of(index, config.lanes)]
         start = time.perf_counter()
-        decision, version = self._decide(index)
+        decision, version = self._decide(index, lane.observation)
         start = self.clock.add("deciding (scoring the grasp space)", start)
-        obs = self.observation
-        _, reward, _, _, info = self.env.step(decision.action)
-        self.observation, _ = self.env.reset()
+        observation = lane.observation
+        _, reward, _, _, info = lane.env.step(decision.action)
+        lane.observation, _ = lane.env.reset()
         self.clock.add("executing (env.step and the next image)", start)
-        self.timestamp = self._stamp(info)
         value = math.nan if decision.value is None else decision.value
-        record = GraspRecord.from_step(
-            obs, decision.action, reward, info, method=decision.method,
-            timestamp=self.timestamp, value=value, index=np.asarray(decision.index),
-            object_set=self.config.object_set, env_id=self.config.env_id, seed=self.scene,
-            force=self.config.env.force,
+        return Outcome(
+            index=index, observation=observation, action=decision.action, reward=float(reward),
+            info=info, method=decision.method, value=value,
+            grid_index=np.asarray(decision.index), model_version=version, scene=lane.scene,
         )  # fmt: skip
-        return Step(float(reward), decision.method, version, info, record)
 
-    def _decide(self, index: int) -> tuple[Any, int]:
+    def _decide(self, index: int, observation: Any) -> tuple[Any, int]:
         rng = attempt_rng(self.config.seed, index)
         selection = choose_selection(self.config, index, rng)
         random = selection.name == "random"
         model, version = self.models.for_attempt(index, needs_model=not random)
         if random or model is None:
             self.random_agent.rng = rng
-            return self.random_agent.decide(self.observation), version
+            return self.random_agent.decide(observation), version
         agent = self._fcn(model, version)
         agent.selection, agent.rng = selection, rng
-        return agent.decide(self.observation), version
+        return agent.decide(observation), version
 
     def _fcn(self, model: Any, version: int) -> Any:
         """The FCN agent, scoring with model ``version``."""
@@ -230,12 +264,5 @@ class Actor:
         self.fcn_version = version
         return self.fcn_agent
 
-    def _stamp(self, info: dict[str, Any]) -> float:
-        """The next record's timestamp, strictly after the last one."""
-        after = float(np.nextafter(self.timestamp, np.inf))
-        if self.config.schedule == "lockstep":
-            return max(self.timestamp + float(info["cycle_time"]), after)
-        return max(time.time(), after)
 
-
-__all__ = ["Actor", "LearningError", "ModelSource", "Step", "Stopwatch"]
+__all__ = ["Actor", "LearningError", "ModelSource", "Outcome", "Stopwatch", "lane_env"]

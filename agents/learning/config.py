@@ -11,13 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
-
 from agents.training.config import TrainConfig
-from grasp_env.config import EnvConfig, from_dict, to_dict
+from grasp_env.config import EnvConfig, from_dict, read_layered, to_dict
 from grasp_env.errors import ConfigError
+from grasp_env.object_sets import anchored, read_object_set
 
 SCHEDULES = ("lockstep", "timed")
+
+#: Keys that say how a session runs, not what the run records: a run resumes under other
+#: values, and the dataset's stored config leaves them out.
+SESSION_KEYS = ("actors",)
 
 
 @dataclass(frozen=True)
@@ -162,11 +165,21 @@ class LearnConfig:
         random_attempts: the first attempts are uniformly random (paper: 1000).
         env_id: the environment to learn in.
         objects: objects in the learning bin.
-        object_set: the twin's object set.
+        object_set: the twin's object set: a name, or a YAML file listing URDF files
+            (:mod:`grasp_env.object_sets`), which must exist and parse; :func:`load_config`
+            takes a relative path relative to the config file's folder.
         cell_config: the real cell's YAML when ``env_id`` is "RealBinGrasp-v0" (None for its
             packaged default); twins ignore it.
-        rebuild_every: the scene is rebuilt (from a seed derived from the attempt index)
-            every this many attempts, and always when a run resumes.
+        rebuild_every: a lane's scene is rebuilt (from a seed derived from the attempt
+            index) every this many of its attempts, and always when a run resumes.
+        lanes: the learning bins the attempts take turns in (:mod:`agents.learning.lanes`):
+            attempt i is grasped in bin ``i % lanes``, whose scene depends on that bin's
+            earlier attempts only. More lanes let more actors collect at once; they change
+            the records (1 is the single bin of earlier runs).
+        actors: actor processes that collect at once, each owning the lanes ``l`` with
+            ``l % actors == k`` (1 <= actors <= lanes). It changes how fast a run collects,
+            never what it records: a session may resume a run with another value
+            (:data:`SESSION_KEYS`).
         env: the environment's config; ``mode`` must be "train" (the lower clamping force).
         phases: the selection schedule after the random attempts.
         trainer: the trainer process.
@@ -194,6 +207,8 @@ class LearnConfig:
     object_set: str = "cylinders"
     cell_config: str | None = None
     rebuild_every: int = 500
+    lanes: int = 1
+    actors: int = 1
     env: EnvConfig = EnvConfig(mode="train")
     phases: tuple[PhaseConfig, ...] = DEFAULT_PHASES
     trainer: TrainerConfig = TrainerConfig()
@@ -226,7 +241,15 @@ class LearnConfig:
             )
         if self.log_every < 1 or self.wait_for_model < 0:
             raise ConfigError("expected log_every >= 1 and wait_for_model >= 0")
+        read_object_set(self.object_set)
         self._check_schedule()
+        self._check_lanes()
+
+    def _check_lanes(self) -> None:
+        if self.lanes < 1:
+            raise ConfigError(f"lanes: expected >= 1 learning bins, got {self.lanes}")
+        if not 1 <= self.actors <= self.lanes:
+            raise ConfigError(f"actors: expected 1 <= K <= lanes ({self.lanes}), got {self.actors}")
 
     def _check_schedule(self) -> None:
         if self.schedule not in SCHEDULES:
@@ -244,9 +267,17 @@ class LearnConfig:
             )
 
 
-def config_from_mapping(data: dict | None, name: str = "", where: str = "config") -> LearnConfig:
-    """A :class:`LearnConfig` from parsed YAML; ``name`` fills an empty ``name``."""
+def config_from_mapping(
+    data: dict | None, name: str = "", where: str = "config", folder: Path | None = None
+) -> LearnConfig:
+    """A :class:`LearnConfig` from parsed YAML; ``name`` fills an empty ``name``.
+
+    A relative YAML path in ``object_set`` is taken relative to ``folder`` when given (the
+    config file's), else to the working directory.
+    """
     data = dict(data or {})
+    if folder is not None and isinstance(data.get("object_set"), str):
+        data["object_set"] = anchored(data["object_set"], folder)
     config = from_dict(LearnConfig, data, where)
     if not config.name:
         config = replace(config, name=name or "learn")
@@ -258,44 +289,12 @@ def load_config(path: str | Path) -> LearnConfig:
 
     A file may start from another one: ``base: learn.yaml`` (relative to the file) reads that
     file first and lays this file's keys over it, mapping by mapping; any other value, a list
-    of phases included, replaces the base's whole. The run is named after ``path``'s stem.
+    of phases included, replaces the base's whole. The run is named after ``path``'s stem. A
+    relative ``object_set`` file is relative to ``path``'s folder.
     """
     path = Path(path)
-    return config_from_mapping(_read_layered(path, ()), path.stem, str(path))
-
-
-def _read_layered(path: Path, seen: tuple[Path, ...]) -> dict:
-    """The mapping of ``path`` with its ``base`` chain merged under it."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError as exc:
-        raise ConfigError(f"expected a learn config file, got missing {path}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
-    base = data.pop("base", None)
-    if base is None:
-        return data
-    if not isinstance(base, str):
-        raise ConfigError(f"{path}: base: expected a file name, got {base!r}")
-    base_path = (path.parent / base).resolve()
-    if base_path in seen or base_path == path.resolve():
-        raise ConfigError(f"{path}: base: {base} leads back to itself")
-    return _merged(_read_layered(base_path, (*seen, path.resolve())), data)
-
-
-def _merged(under: dict, over: dict) -> dict:
-    """``over`` laid over ``under``: mappings merge key by key, other values replace."""
-    out = dict(under)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merged(out[key], value)
-        else:
-            out[key] = value
-    return out
+    data = read_layered(path, "a learn config")
+    return config_from_mapping(data, path.stem, str(path), folder=path.parent)
 
 
 def config_to_dict(config: LearnConfig) -> dict:
@@ -303,9 +302,15 @@ def config_to_dict(config: LearnConfig) -> dict:
     return to_dict(config)
 
 
+def records_config(config: LearnConfig) -> dict:
+    """The resolved config without its :data:`SESSION_KEYS`: what the records depend on."""
+    return {k: v for k, v in config_to_dict(config).items() if k not in SESSION_KEYS}
+
+
 __all__ = [
     "DEFAULT_PHASES",
     "SCHEDULES",
+    "SESSION_KEYS",
     "EvalConfig",
     "LearnConfig",
     "PhaseConfig",
@@ -313,4 +318,5 @@ __all__ = [
     "config_from_mapping",
     "config_to_dict",
     "load_config",
+    "records_config",
 ]

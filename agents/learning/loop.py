@@ -1,19 +1,22 @@
-"""The self-supervised learning loop: the actor collects grasps, a trainer process retrains.
+"""The self-supervised learning loop: actors collect grasps, a trainer process retrains.
 
 :func:`run_learning` opens (creates or resumes) the run's grasp dataset, whose committed
 count *is* the attempt counter: a loop killed at any moment and started again goes on from
 the next attempt, never losing or repeating a recorded one. It starts the trainer
-(:mod:`agents.learning.trainer`) in a spawned process, restores the scene
-(:meth:`~agents.learning.actor.Actor.restore`) and then, per attempt, lets the
-:class:`~agents.learning.actor.Actor` decide and execute it, commits the record and tells
-the callbacks (:mod:`agents.learning.callbacks`: the progress line, the TensorBoard charts
-and any of the caller's).
+(:mod:`agents.learning.trainer`) in a spawned process and collects: with ``actors: 1`` an
+:class:`~agents.learning.actor.Actor` in this process owns every lane's env
+(:mod:`agents.learning.lanes`), with more an :class:`~agents.learning.actors.ActorPool` runs
+them in their own processes. Either way each actor first restores its lanes' scenes, and
+the one writer here (:class:`~agents.learning.commit.Committer`) commits the attempts in
+attempt order and tells the callbacks (:mod:`agents.learning.callbacks`: the progress line,
+the TensorBoard charts and any of the caller's). Under lockstep the records are the same
+for any number of actors.
 
 At the target it waits for the schedule's last model, stops the trainer, evaluates the
 learning curve from the checkpoints kept for it (:func:`agents.learning.curve.evaluate_curve`:
-after collection, so evaluations never change what the actor does) and writes
+after collection, so evaluations never change what the actors do) and writes
 ``report.json`` and ``report.md`` (:mod:`agents.learning.report`) with the digests of the
-dataset and the final model.
+dataset and the final model, and the sessions: which ``actors`` collected which attempts.
 """
 
 from __future__ import annotations
@@ -26,18 +29,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.learning.actor import Actor, ModelSource, Stopwatch
+from agents.learning.acting import DirectResults, run_actor
+from agents.learning.actor import Actor, ModelSource, Stopwatch, lane_env
+from agents.learning.actors import ActorPool
 from agents.learning.callbacks import (
     ActorCharts,
-    Attempt,
     Callback,
     ProgressBar,
     RecentAttempts,
     Session,
     StopAfter,
 )
-from agents.learning.config import LearnConfig, config_to_dict
+from agents.learning.commit import Committer, last_timestamp
+from agents.learning.config import LearnConfig, config_to_dict, records_config
 from agents.learning.curve import evaluate_curve
+from agents.learning.lanes import LaneHistory
 from agents.learning.report import write_report
 from agents.learning.rounds import RoundSchedule
 from agents.learning.rundir import (
@@ -57,7 +63,6 @@ from agents.learning.rundir import (
     write_progress,
 )
 from grasp_env.config import to_dict
-from grasp_env.factory import make_env
 
 
 def run_learning(
@@ -97,20 +102,42 @@ def run_learning(
     evaluate_curve(run_dir, config)
     wall = collected + time.perf_counter() - start
     clock.add("evaluations (after collection)", start)
-    write_progress(run_dir, {"wall_seconds": wall, "attempts": run.count,
-                             "seconds": clock.seconds})  # fmt: skip
-    return write_report(run_dir, config, wall_seconds=wall, seconds=clock.seconds)
+    write_progress(run_dir, {**run.progress(), "wall_seconds": wall, "seconds": clock.seconds})
+    return write_report(run_dir, config, wall_seconds=wall, seconds=clock.seconds,
+                        sessions=run.sessions)  # fmt: skip
+
+
+def run_collection(
+    config: LearnConfig, run_dir: Path, *, callbacks: Sequence[Callback] = ()
+) -> dict[str, Any]:
+    """Only collect, up to the target: no wait for the last model, no evaluations, no report.
+
+    For measurements (``grasp bench actors``); the run directory can be resumed with
+    :func:`run_learning` afterwards.
+
+    Returns:
+        ``attempts`` (committed), ``collection_seconds`` (this call's collection, wall time)
+        and ``seconds`` (the loop's per-part times, summed over the run).
+    """
+    with _Run(config, run_dir) as run:
+        start = time.perf_counter()
+        run.collect(False, list(callbacks))
+        seconds = time.perf_counter() - start
+    return {"attempts": run.count, "collection_seconds": seconds, "seconds": run.clock.seconds}
 
 
 class _Run:
-    """One session of a run: the dataset writer, the env, the trainer process, the actor."""
+    """One session of a run: the dataset writer, the trainer process, the actors."""
 
     def __init__(self, config: LearnConfig, run_dir: Path) -> None:
         self.config, self.run_dir = config, run_dir
         self.previous = read_progress(run_dir)
         self.clock = Stopwatch(dict(self.previous.get("seconds", {})))
+        self.sessions: list[dict[str, int]] = [dict(s) for s in self.previous.get("sessions", [])]
+        self.session: dict[str, int] | None = None
         self.started = time.monotonic()
         self.resources: list[Any] = []
+        self.pool: ActorPool | None = None
 
     def __enter__(self) -> _Run:
         from torch.utils.tensorboard import SummaryWriter
@@ -119,7 +146,7 @@ class _Run:
         from agents.training.logger import TrainingLogger
 
         config, grid = self.config, self.config.env.grid
-        stored = {**config_to_dict(config), "grid": to_dict(grid)}
+        stored = {**records_config(config), "grid": to_dict(grid)}
         meta = {"env_id": config.env_id, "objects": config.objects, "object_set": config.object_set}
         self.writer = GraspDatasetWriter.open(
             self.run_dir / DATASET_FILE, image=grid.image, config=stored, meta=meta
@@ -129,19 +156,15 @@ class _Run:
             SummaryWriter(str(self.run_dir / TB_DIR), filename_suffix=".actor")
         )
         self.resources.append(self.logger)
-        self.env = make_env(config.env_id, config.env, config.objects,
-                            config.object_set or None, config.cell_config)  # fmt: skip
-        self.resources.append(self.env)
         if config.init_model and read_latest(self.run_dir).version == 0:
             _start_from(self.run_dir, config)
         self.process, self.stop = _start_trainer(self.run_dir, config)
-        models = ModelSource(self.run_dir, config, self.process.is_alive, self.clock)
-        self.actor = Actor(config, self.env, models, self.clock)
+        self.models = ModelSource(self.run_dir, config, self.process.is_alive, self.clock)
         return self
 
     def __exit__(self, *exc: object) -> None:
         _stop_trainer(self.process, self.stop, timeout=10.0)
-        write_progress(self.run_dir, self._progress())
+        write_progress(self.run_dir, self.progress())
         for resource in reversed(self.resources):
             resource.close()
 
@@ -155,53 +178,78 @@ class _Run:
         """Wall time of the run so far, every session included."""
         return float(self.previous.get("wall_seconds", 0.0)) + time.monotonic() - self.started
 
-    def _progress(self) -> dict[str, Any]:
+    def progress(self) -> dict[str, Any]:
+        """``progress.json``'s content now."""
+        if self.session is not None:
+            self.session["end"] = self.count
+            self.session["restarts"] = self.pool.restarts if self.pool is not None else 0
         return {"wall_seconds": self.wall_seconds, "attempts": self.count,
-                "seconds": self.clock.seconds}  # fmt: skip
+                "seconds": self.clock.seconds, "sessions": self.sessions}  # fmt: skip
 
     def collect(self, progress: bool, callbacks: list[Callback]) -> bool:
         """Attempts until the target; False when a callback ended the session first."""
         from agents.data import GraspDataset
 
-        if self.count >= self.config.target_attempts:
+        config = self.config
+        if self.count >= config.target_attempts:
             return True  # collected before: only the training and the evaluations are left
         with GraspDataset(self.run_dir / DATASET_FILE) as dataset:
             recent = RecentAttempts(_history(dataset, self.count))
-            differ = self.actor.restore(self.count, dataset)
-        if differ:
-            print(f"warning: {differ} replayed attempts of the resumed segment differ from"
-                  " the record; this run will not reproduce an uninterrupted one")  # fmt: skip
+            history = LaneHistory.from_dataset(dataset, self.count, config.lanes,
+                                               config.rebuild_every)  # fmt: skip
+            timestamp = last_timestamp(dataset, self.count)
         hooks: list[Callback] = [recent, ActorCharts(recent, self.logger)]
         hooks += [ProgressBar(recent)] if progress else []
         hooks += callbacks
-        session = Session(self.config, self.run_dir, self.count)
+        committer = Committer(config, self.writer, timestamp=timestamp, history=history,
+                              hooks=hooks, clock=self.clock, on_commit=self._committed)  # fmt: skip
+        self._begin_session()
+        session = Session(config, self.run_dir, self.count)
         for hook in hooks:
             hook.on_start(session)
-        go_on = True
-        while go_on and self.count < self.config.target_attempts:
-            go_on = self._one(hooks)
-        finished = self.count >= self.config.target_attempts
+        self._collect_with(committer)
+        finished = self.count >= config.target_attempts
         for hook in hooks:
             hook.on_end(finished)
         return finished
 
-    def _one(self, hooks: list[Callback]) -> bool:
-        index = self.count
-        step = self.actor.attempt(index)
-        start = time.perf_counter()
-        self.writer.append(step.record)
-        self.clock.add("dataset append", start)
-        attempt = Attempt(index, step.reward, step.method, step.model_version, step.info)
-        if self.count % self.config.log_every == 0:
-            write_progress(self.run_dir, self._progress())
-        return all([hook.on_attempt(attempt) for hook in hooks])
+    def _begin_session(self) -> None:
+        """Note this session in ``progress.json`` before it commits anything."""
+        if self.sessions and self.sessions[-1]["end"] < self.count:
+            # the last session was killed: its progress.json lags its last commits
+            self.sessions[-1]["end"] = self.count
+        self.session = {"actors": self.config.actors, "start": self.count, "end": self.count,
+                        "restarts": 0}  # fmt: skip
+        self.sessions.append(self.session)
+        write_progress(self.run_dir, self.progress())
+
+    def _collect_with(self, committer: Committer) -> None:
+        config = self.config
+        if config.actors > 1:
+            self.pool = ActorPool(config, self.run_dir, committer, self.process.is_alive,
+                                  self.clock)  # fmt: skip
+            self.pool.collect()
+            return
+        envs = {lane: self._env() for lane in range(config.lanes)}
+        starts = [committer.start(lane) for lane in range(config.lanes)]
+        actor = Actor(config, envs, self.models, self.clock)
+        run_actor(actor, starts, DirectResults(committer), config.target_attempts)
+
+    def _env(self) -> Any:
+        env = lane_env(self.config)
+        self.resources.append(env)
+        return env
+
+    def _committed(self, count: int) -> None:
+        if count % self.config.log_every == 0:
+            write_progress(self.run_dir, self.progress())
 
     def finish_training(self) -> None:
         """Wait for the schedule's last model (lockstep), stop the trainer, keep the curve's."""
         config = self.config
         if config.schedule == "lockstep":
             final = RoundSchedule.of(config).final_version(config.target_attempts)
-            self.actor.models.load(final, wait_seconds=float("inf"))
+            self.models.load(final, wait_seconds=float("inf"))
         _stop_trainer(self.process, self.stop)
         latest = read_latest(self.run_dir)
         counts = tuple(c for c in (*config.evaluation.at, config.target_attempts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,19 @@ def digests(run_dir: Path, config: LearnConfig) -> dict[str, str | None]:
 
 
 def write_report(
-    run_dir: Path, config: LearnConfig, *, wall_seconds: float, seconds: dict[str, float]
+    run_dir: Path,
+    config: LearnConfig,
+    *,
+    wall_seconds: float,
+    seconds: dict[str, float],
+    sessions: Sequence[dict[str, int]] = (),
 ) -> dict[str, Any]:
-    """Copy the final model, write ``report.json`` and ``report.md``; return the report."""
+    """Copy the final model, write ``report.json`` and ``report.md``; return the report.
+
+    ``sessions`` are ``progress.json``'s: each session's ``actors``, the attempts it
+    committed (``start`` to ``end``) and its replaced actors (``restarts``); those that
+    committed nothing are left out.
+    """
     from agents.data import GraspDataset
 
     latest = read_latest(run_dir)
@@ -71,6 +82,7 @@ def write_report(
         "wall_seconds": wall_seconds,
         "attempts_per_second": len(rewards) / wall_seconds if wall_seconds > 0 else 0.0,
         "seconds": seconds,
+        "sessions": [dict(s) for s in sessions if s["end"] > s["start"]],
         "waited_seconds": seconds.get("waiting for the model", 0.0),
         "model_version": latest.version,
         "final_model": FINAL_MODEL if latest.version else None,
@@ -102,8 +114,9 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"- selection counts: {report['selection_counts']}",
         f"- wall time: {report['wall_seconds'] / 60:.1f} min"
         f" ({report['attempts_per_second']:.2f} attempts/s, trainer and evaluations included;"
-        f" the actor waited {report['waited_seconds']:.0f} s for models)",
+        f" the actors waited {report['waited_seconds']:.0f} s for models, summed over them)",
         f"- model version: {report['model_version']}",
+        f"- sessions: {session_summary(report.get('sessions', []))}",
         f"- attempts to reach {reach}",
     ]
     if final:
@@ -112,7 +125,10 @@ def report_markdown(report: dict[str, Any]) -> str:
             f" {100 * final['grasp_rate']:.1f} % +- {100 * final['stderr']:.1f} % (stderr),"
             f" {final['pph']:.0f} picks per hour (twin clock)"
         )
-    lines += ["", "## Where the time went", "", "| part | seconds | share |", "|---|---:|---:|"]
+    lines += ["", "## Where the time went", "",
+              "With several actors their parts are summed over the actors' processes, so the"
+              " shares of the wall time can add up to more than 100 %.", "",
+              "| part | seconds | share |", "|---|---:|---:|"]  # fmt: skip
     total = report["wall_seconds"] or 1.0
     for part, value in sorted(report["seconds"].items(), key=lambda kv: -kv[1]):
         lines.append(f"| {part} | {value:.1f} | {100 * value / total:.1f} % |")
@@ -120,4 +136,14 @@ def report_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["digests", "report_markdown", "write_report"]
+def session_summary(sessions: Sequence[dict[str, int]]) -> str:
+    """The sessions in words: "attempts 0-99 with 1 actor, 100-199 with 2 (1 replaced)"."""
+    parts = []
+    for s in sessions:
+        k = s["actors"]
+        replaced = f" ({s['restarts']} replaced)" if s.get("restarts") else ""
+        parts.append(f"{s['start']}-{s['end'] - 1} with {k} actor{'s' if k > 1 else ''}{replaced}")
+    return f"attempts {', '.join(parts)}" if parts else "none recorded"
+
+
+__all__ = ["digests", "report_markdown", "session_summary", "write_report"]

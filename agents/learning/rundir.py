@@ -9,13 +9,16 @@ Layout of ``runs/<name>``::
                        curve.json: which version each is
     tb/                TensorBoard events of the actor and the trainer
     curve.jsonl        one learning-curve point per line, appended and fsynced
-    progress.json      wall time spent so far, updated as the loop goes
+    progress.json      wall time spent so far, and the sessions (their actors and attempt
+                       ranges), updated as the loop goes
     trainer.pid        the trainer process of the current session
+    actors.pid         its actor processes, one pid a line (with ``actors`` >= 2)
     final_model.pt     the model of the final evaluation
     report.json, report.md
 
 :func:`resolve_run_dir` never lets a different run overwrite a directory: rerunning the same
-config resumes it; ``fresh=True`` picks the first free ``<name>_1``, ``<name>_2``, ...
+config resumes it (its :data:`~agents.learning.config.SESSION_KEYS`, such as ``actors``, may
+differ); ``fresh=True`` picks the first free ``<name>_1``, ``<name>_2``, ...
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ from typing import Any
 
 import yaml
 
-from agents.learning.config import LearnConfig, config_to_dict
+from agents.learning.config import (
+    SESSION_KEYS,
+    LearnConfig,
+    config_from_mapping,
+    config_to_dict,
+)
 from grasp_env.errors import ConfigError
 
 CONFIG_FILE = "config.yaml"
@@ -41,6 +49,7 @@ CURVE_MODELS = "curve.json"
 CURVE_FILE = "curve.jsonl"
 PROGRESS_FILE = "progress.json"
 TRAINER_PID = "trainer.pid"
+ACTORS_PID = "actors.pid"
 FINAL_MODEL = "final_model.pt"
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
@@ -83,7 +92,8 @@ def resolve_run_dir(root: str | Path, config: LearnConfig, fresh: bool = False) 
         path.mkdir(exist_ok=True)
         stored = path / CONFIG_FILE
         if stored.exists():
-            differ = differing_keys(yaml.safe_load(stored.read_text()), yaml.safe_load(text))
+            differ = differing_keys(_resolved(stored), yaml.safe_load(text))
+            differ = [key for key in differ if key not in SESSION_KEYS]
             if differ:
                 raise ConfigError(
                     f"{path} holds a run of another config (differing in {', '.join(differ)});"
@@ -98,6 +108,19 @@ def resolve_run_dir(root: str | Path, config: LearnConfig, fresh: bool = False) 
         (path / TB_DIR).mkdir(exist_ok=True)
         return path
     raise ConfigError(f"expected a free run directory for {config.name!r} under {root}")
+
+
+def _resolved(stored: Path) -> Any:
+    """A stored config with every key of this version, defaults filled in for the new ones.
+
+    So a run started by an earlier version, whose config lacks a key added since with a
+    default that keeps its records (``lanes``, say), resumes.
+    """
+    data = yaml.safe_load(stored.read_text())
+    try:
+        return config_to_dict(config_from_mapping(data))
+    except ConfigError:  # not a config this version reads: compare it as it stands
+        return data
 
 
 def differing_keys(stored: Any, given: Any, prefix: str = "") -> list[str]:
@@ -217,6 +240,7 @@ def write_progress(run_dir: Path, data: dict[str, Any]) -> None:
 
 
 __all__ = [
+    "ACTORS_PID",
     "CHECKPOINTS",
     "CONFIG_FILE",
     "CURVE_FILE",

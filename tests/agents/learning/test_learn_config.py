@@ -92,6 +92,15 @@ def test_same_config_resumes_other_config_is_refused_fresh_goes_beside(tmp_path:
     assert resolve_run_dir(tmp_path, config, fresh=True) == tmp_path / "run_2"
 
 
+def test_a_run_of_an_earlier_version_without_a_new_key_resumes(tmp_path: Path) -> None:
+    config = LearnConfig(name="run", target_attempts=10)
+    first = resolve_run_dir(tmp_path, config)
+    stored = yaml.safe_load((first / "config.yaml").read_text())
+    del stored["lanes"]  # the key came later, with a default that keeps the records
+    (first / "config.yaml").write_text(yaml.safe_dump(stored))
+    assert resolve_run_dir(tmp_path, config) == first
+
+
 def test_schedule_is_a_pure_function_of_seed_and_attempt() -> None:
     config = LearnConfig(random_attempts=5, schedule="timed")
     names = [choose_selection(config, i, attempt_rng(0, i)).name for i in range(300)]
