@@ -63,4 +63,36 @@ class ResettableAgent(Agent, Protocol):
         """Start a new bin: draw from ``rng`` from now on, forget every per-bin state."""
 
 
-__all__ = ["Agent", "Decision", "ResettableAgent"]
+class DecidingAgent:
+    """The protocol's methods for an agent that defines ``decide(observation) -> Decision``.
+
+    ``act`` returns the decision's action, ``observe`` ignores the reward, and ``reset(rng)``
+    draws from ``rng`` from now on and forgets the last decision. An agent that listens to
+    rewards overrides ``observe`` (and ``reset`` for what it remembers).
+
+    Attributes:
+        rng: the generator of every random choice.
+        last_decision: the :class:`Decision` of the last ``act``, or None.
+    """
+
+    rng: np.random.Generator
+    last_decision: Decision | None = None
+
+    def decide(self, observation: Mapping[str, np.ndarray]) -> Decision:
+        """The grasp for ``observation`` and why."""
+        raise NotImplementedError
+
+    def act(self, observation: Mapping[str, np.ndarray]) -> np.ndarray:
+        """The metric action (x, y, a, d), float32 (4,)."""
+        return self.decide(observation).action
+
+    def observe(self, reward: float) -> None:
+        """Ignored: the agent does not learn while it acts."""
+
+    def reset(self, rng: np.random.Generator) -> None:
+        """Start a new bin, drawing from ``rng`` from now on."""
+        self.rng = rng
+        self.last_decision = None
+
+
+__all__ = ["Agent", "DecidingAgent", "Decision", "ResettableAgent"]

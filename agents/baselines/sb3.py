@@ -40,7 +40,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agents.base import Decision
+from agents.base import DecidingAgent, Decision
 from agents.baselines.networks import DepthCNN
 from agents.baselines.scenes import SceneSchedule
 from agents.fcn.observation import check_observation
@@ -284,7 +284,7 @@ def _card(
     }
 
 
-class SB3Agent:
+class SB3Agent(DecidingAgent):
     """Acts with a trained SB3 policy: encode, predict deterministically, map to metric.
 
     Args:
@@ -323,18 +323,6 @@ class SB3Agent:
         decision = Decision(action, index, f"sb3 {self.algo}", None, time.perf_counter() - start)
         self.last_decision = decision
         return decision
-
-    def act(self, observation: Mapping[str, np.ndarray] | HeightImage) -> np.ndarray:
-        """The metric action (x, y, a, d), float32 (4,)."""
-        return self.decide(observation).action
-
-    def observe(self, reward: float) -> None:
-        """Ignored: the policy does not learn while it is evaluated."""
-
-    def reset(self, rng: np.random.Generator) -> None:
-        """Start a new bin (the policy keeps no per-bin state)."""
-        self.rng = rng
-        self.last_decision = None
 
 
 def _check_spaces(model: Any, kind: str, grid: GraspGrid) -> None:

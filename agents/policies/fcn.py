@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agents.base import Decision
+from agents.base import DecidingAgent, Decision
 from agents.fcn.scoring import InferenceConfig, Scorer, is_onnx_path, make_scorer
 from agents.fcn.selection import ApplicationRule, SelectionFunction, make_selection
 from grasp_env.geometry import HeightImage
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from agents.fcn.model import ValueModel
 
 
-class FCNAgent:
+class FCNAgent(DecidingAgent):
     """Grasps by scoring the grid with the value model and a selection function.
 
     Args:
@@ -109,10 +109,6 @@ class FCNAgent:
         self.last_values = values
         self.last_decision = decision
         return decision
-
-    def act(self, observation: Mapping[str, np.ndarray] | HeightImage) -> np.ndarray:
-        """The metric action (x, y, a, d), float32 (4,), for ``observation``."""
-        return self.decide(observation).action
 
     def observe(self, reward: float) -> None:
         """Be told the reward of the last action (the application rule listens)."""

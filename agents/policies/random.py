@@ -7,13 +7,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from agents.base import Decision
+from agents.base import DecidingAgent, Decision
 from agents.fcn.observation import check_observation
 from grasp_env.geometry import HeightImage
 from grasp_env.grasp_grid import GraspGrid
 
 
-class RandomAgent:
+class RandomAgent(DecidingAgent):
     """Uniformly random over the grid's (r, i, j, k); ignores the scene and the rewards.
 
     Args:
@@ -38,18 +38,6 @@ class RandomAgent:
         decision = Decision(action, index, "random", None, time.perf_counter() - start)
         self.last_decision = decision
         return decision
-
-    def act(self, observation: Mapping[str, np.ndarray] | HeightImage) -> np.ndarray:
-        """The metric action (x, y, a, d), float32 (4,)."""
-        return self.decide(observation).action
-
-    def observe(self, reward: float) -> None:
-        """Ignored: a random agent learns nothing."""
-
-    def reset(self, rng: np.random.Generator) -> None:
-        """Start a new bin, drawing from ``rng`` from now on."""
-        self.rng = rng
-        self.last_decision = None
 
 
 __all__ = ["RandomAgent"]
