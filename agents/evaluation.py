@@ -26,6 +26,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import hashlib
 import inspect
 import math
 import multiprocessing
@@ -170,6 +171,9 @@ class BinResult:
         seconds: the summed cycle time of its attempts (the cell's clock).
         decisions: the wall time of each of the agent's ``act`` calls, in seconds: a
             measurement of this machine, so results compare equal without it.
+        wall: the bin's wall time in seconds, resets included (also a measurement).
+        scene: a digest of the bin's first observation, the same for every agent that meets
+            the bin ("" when not recorded).
     """
 
     index: int
@@ -177,6 +181,8 @@ class BinResult:
     successes: int
     seconds: float
     decisions: tuple[float, ...] = field(default=(), compare=False)
+    wall: float = field(default=0.0, compare=False)
+    scene: str = ""
 
     @property
     def rate(self) -> float:
@@ -212,8 +218,10 @@ def reset_agent(agent: Agent, rng: np.random.Generator) -> bool:
 
 def run_bin(env: gym.Env, agent: Agent, n: int, budget: int, seed: int, index: int) -> BinResult:
     """Bin ``index``: reset env (seed ``seed + index``) and agent, grasp until n or budget."""
+    began = time.perf_counter()
     reset_agent(agent, bin_rng(seed, index))
     obs, _ = env.reset(seed=seed + index)
+    scene = observation_digest(obs)
     attempts = successes = 0
     seconds = 0.0
     decisions = []
@@ -226,7 +234,17 @@ def run_bin(env: gym.Env, agent: Agent, n: int, budget: int, seed: int, index: i
         attempts += 1
         successes += int(reward > 0)
         seconds += info["cycle_time"]
-    return BinResult(index, attempts, successes, seconds, tuple(decisions))
+    wall = time.perf_counter() - began
+    return BinResult(index, attempts, successes, seconds, tuple(decisions), wall, scene)
+
+
+def observation_digest(observation: Mapping[str, np.ndarray]) -> str:
+    """A short SHA-256 of an observation's arrays, key by key: equal scenes, equal digests."""
+    h = hashlib.sha256()
+    for key in sorted(observation):
+        h.update(key.encode())
+        h.update(np.ascontiguousarray(observation[key]).tobytes())
+    return h.hexdigest()[:16]
 
 
 def summarise(n: int, m: int, bins: list[BinResult]) -> EvaluationResult:
@@ -495,6 +513,10 @@ def run_bins(
     """
     indices = [int(k) for k in indices]
     budget = _check_protocol(n, max(1, len(indices)), seed, max_attempts)
+    if n > env_spec.m:
+        raise ConfigError(
+            f"expected n <= m: at most the {env_spec.m} objects in the bin, got n={n}"
+        )
     workers = check_workers(workers)
     if any(k < 0 for k in indices):
         raise ConfigError(f"expected bin indices >= 0, got {min(indices)}")
@@ -589,6 +611,7 @@ __all__ = [
     "evaluate_bins",
     "evaluation_config",
     "make_eval_env",
+    "observation_digest",
     "reset_agent",
     "run_bin",
     "run_bins",

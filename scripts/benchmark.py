@@ -15,6 +15,7 @@ import argparse
 import json
 import shlex
 import sys
+import time
 from pathlib import Path
 
 from grasp_env.errors import ConfigError
@@ -57,9 +58,11 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(f"\r{line:<78}", end="", file=sys.stderr, flush=True)
 
+    start = time.perf_counter()
     run_benchmark(config, root, workers=workers, progress=progress)
     # the figures do not depend on --workers or --out, so the command that gives them omits both
-    report = write_report(config, root, shlex.join(["grasp", "benchmark", "--config", source]))
+    command = shlex.join(["grasp", "benchmark", "--config", source])
+    report = write_report(config, root, command, time.perf_counter() - start)
     plot_report(report, root / FIGURE)
     if not quiet:
         print(file=sys.stderr)

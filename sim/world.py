@@ -13,6 +13,9 @@ used to keep resting objects cheap.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,6 +65,25 @@ class PhysicsSettings:
     diverged_speed: float = 20.0
 
 
+@contextmanager
+def c_stdout_to_stderr() -> Iterator[None]:
+    """Send what C code prints to file descriptor 1 inside the block to descriptor 2.
+
+    pybullet prints ``argv[0]=`` to the process's stdout when it connects. A command's stdout
+    must hold only what the command prints (``--json``: one JSON object), so that chatter
+    goes to stderr. C's own buffer is flushed before the descriptor is restored.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        ctypes.CDLL(None).fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 class World:
     """One pybullet simulation with named bodies.
 
@@ -71,7 +93,8 @@ class World:
 
     def __init__(self, settings: PhysicsSettings | None = None) -> None:
         self.settings = settings if settings is not None else PhysicsSettings()
-        self._client: BulletClient | None = BulletClient(connection_mode=pybullet.DIRECT)
+        with c_stdout_to_stderr():
+            self._client: BulletClient | None = BulletClient(connection_mode=pybullet.DIRECT)
         self._bodies: dict[str, int] = {}
         self._names: dict[int, str] = {}
         self._ghosts: set[int] = set()

@@ -130,6 +130,8 @@ class BenchmarkConfig:
         _unique("protocols", [p.name for p in self.protocols])
         if not self.protocols:
             raise ConfigError("protocols: expected at least one protocol")
+        if not self.agents and not self.learning.learners:
+            raise ConfigError("expected at least one agent or learner, got an empty suite")
         if self.reference and self.reference not in {a.name for a in self.agents}:
             raise ConfigError(
                 f"reference: expected one of the agents {[a.name for a in self.agents]},"

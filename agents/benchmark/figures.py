@@ -29,6 +29,7 @@ class CellFigures:
             machine, in an evaluation worker).
         attempts: grasp attempts over all bins.
         bins: bins stored.
+        wall_s: the bins' wall time summed, seconds (what the cell cost on this machine).
     """
 
     grasp_rate: float
@@ -38,6 +39,7 @@ class CellFigures:
     decision_ms: float
     attempts: int
     bins: int
+    wall_s: float
 
     def as_dict(self) -> dict:
         """Plain data for JSON."""
@@ -56,6 +58,7 @@ def cell_figures(bins: list[BinResult], n: int, m: int) -> CellFigures:
         decision_ms=float(np.median(decisions) * 1e3) if decisions else math.nan,
         attempts=summary.attempts,
         bins=summary.runs,
+        wall_s=float(sum(b.wall for b in bins)),
     )
 
 
@@ -84,4 +87,21 @@ def paired_difference(agent: list[BinResult], reference: list[BinResult]) -> Pai
     return PairedDifference(float(np.mean(diffs)), stderr, len(diffs))
 
 
-__all__ = ["CellFigures", "PairedDifference", "cell_figures", "paired_difference"]
+def same_scenes(cells: list[list[BinResult]]) -> bool | None:
+    """Whether every bin index met the same first scene in every cell that ran it.
+
+    None when no bin index was run by two cells with recorded scene digests.
+    """
+    seen: dict[int, set[str]] = {}
+    runs: dict[int, int] = {}
+    for bins in cells:
+        for b in (b for b in bins if b.scene):
+            seen.setdefault(b.index, set()).add(b.scene)
+            runs[b.index] = runs.get(b.index, 0) + 1
+    compared = [k for k, count in runs.items() if count > 1]
+    if not compared:
+        return None
+    return all(len(seen[k]) == 1 for k in compared)
+
+
+__all__ = ["CellFigures", "PairedDifference", "cell_figures", "paired_difference", "same_scenes"]

@@ -16,7 +16,7 @@ from typing import Any
 
 from agents.benchmark.cells import Cell, agent_spec
 from agents.benchmark.config import BenchmarkConfig
-from agents.benchmark.figures import cell_figures, paired_difference
+from agents.benchmark.figures import cell_figures, paired_difference, same_scenes
 from agents.benchmark.learners import LEARNED, read_learned
 from agents.benchmark.suite import LEARNED_DIR, learning_protocol
 from grasp_env.config import to_dict
@@ -48,6 +48,14 @@ def agents_table(config: BenchmarkConfig, root: Path) -> dict[str, dict[str, Any
     return table
 
 
+def paired_protocols(config: BenchmarkConfig, root: Path) -> dict[str, bool | None]:
+    """By protocol: whether all agents met the same scene in each bin (None: not checkable)."""
+    return {
+        p.name: same_scenes([Cell(root, agent_spec(a), p).results() for a in config.agents])
+        for p in config.protocols
+    }
+
+
 def learning_table(config: BenchmarkConfig, root: Path) -> dict[str, dict[str, Any]]:
     """Figures by learner, training seed and budget (only what has been trained)."""
     protocol = learning_protocol(config)
@@ -66,14 +74,18 @@ def learning_table(config: BenchmarkConfig, root: Path) -> dict[str, dict[str, A
     return table
 
 
-def build_report(config: BenchmarkConfig, root: Path, command: str = "") -> dict[str, Any]:
-    """The report as plain data."""
+def build_report(
+    config: BenchmarkConfig, root: Path, command: str = "", session_seconds: float | None = None
+) -> dict[str, Any]:
+    """The report as plain data; ``session_seconds``: the wall time of the run that filled it."""
     return {
         "name": config.name,
         "command": command,
+        "session_seconds": session_seconds,
         "reference": config.reference_agent,
         "config": to_dict(config),
         "agents": agents_table(config, root),
+        "same_scenes": paired_protocols(config, root),
         "learning": learning_table(config, root) if config.learning.learners else {},
         "learning_protocol": config.learning.protocol if config.learning.learners else None,
     }
@@ -90,6 +102,12 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [f"# Benchmark `{report['name']}`", ""]
     if report["command"]:
         lines += [f"Command: `{report['command']}`", ""]
+    if report.get("session_seconds") is not None:
+        lines += [
+            f"The last run of it took {report['session_seconds'] / 60:.1f} min (cached cells"
+            " cost nothing); a cell's own cost is its wall s, summed over its bins.",
+            "",
+        ]
     lines += [
         f"Paired differences are grasp-rate differences to `{report['reference']}` over the"
         " same bins. Decision time: median wall time of one `act` call in an evaluation"
@@ -110,8 +128,9 @@ def _protocol_table(report: dict[str, Any], protocol: dict[str, Any]) -> list[st
         f"## {name}: {protocol['n']} out of {protocol['m']}, {protocol['object_set']},"
         f" seeds {protocol['seed']} to {protocol['seed'] + protocol['runs'] - 1}",
         "",
-        "| agent | grasp rate | vs reference | cleared | picks/h | decision ms | attempts | bins |",
-        "|---|---|---|---|---|---|---|---|",
+        "| agent | grasp rate | vs reference | cleared | picks/h | decision ms | attempts | bins"
+        " | wall s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for agent, cells in report["agents"].items():
         c = cells.get(name)
@@ -121,8 +140,17 @@ def _protocol_table(report: dict[str, Any], protocol: dict[str, Any]) -> list[st
         diff = f"{100 * vs['mean']:+.1f} ± {100 * vs['stderr']:.1f}" if vs else "-"
         lines.append(
             f"| {agent} | {_pct(c['grasp_rate'], c['stderr'])} | {diff} | {_pct(c['cleared'])}"
-            f" | {c['pph']:.0f} | {c['decision_ms']:.1f} | {c['attempts']} | {c['bins']} |"
+            f" | {c['pph']:.0f} | {c['decision_ms']:.1f} | {c['attempts']} | {c['bins']}"
+            f" | {c.get('wall_s', math.nan):.0f} |"
         )
+    paired = report.get("same_scenes", {}).get(name)
+    if paired is not None:
+        lines += [
+            "",
+            "Every agent met the same scene in each bin."
+            if paired
+            else "**The agents met different scenes in some bins: differences are not paired.**",
+        ]
     return [*lines, ""]
 
 
@@ -148,9 +176,11 @@ def _learning_lines(report: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def write_report(config: BenchmarkConfig, root: Path, command: str = "") -> dict[str, Any]:
+def write_report(
+    config: BenchmarkConfig, root: Path, command: str = "", session_seconds: float | None = None
+) -> dict[str, Any]:
     """Write ``report.json`` and ``report.md`` under ``root`` (atomically); the report."""
-    report = build_report(config, root, command)
+    report = build_report(config, root, command, session_seconds)
     for name, text in ((REPORT_JSON, json.dumps(report, indent=1)), (REPORT_MD, markdown(report))):
         tmp = root / f".{name}.tmp"
         tmp.write_text(text)

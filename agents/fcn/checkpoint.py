@@ -156,8 +156,12 @@ def _read(path: str | os.PathLike) -> dict:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
-    except Exception as exc:
-        raise ConfigError(f"{path}: expected a value-model checkpoint, got {exc}") from exc
+    except Exception as exc:  # torch's messages run over many lines: keep the first
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise ConfigError(
+            f"{path}: expected a value-model checkpoint, got a file torch cannot load"
+            f" ({type(exc).__name__}: {first})"
+        ) from exc
     if not isinstance(payload, dict) or "state_dict" not in payload or "card" not in payload:
         raise ConfigError(
             f"{path}: expected a dict with 'state_dict' and 'card', got"

@@ -156,3 +156,8 @@ def test_a_worker_that_cannot_build_its_env_reports_why():
     bad = EnvSpec(m=3, object_set="nonexistent")
     with pytest.raises(ConfigError, match="object_set must be one of"):
         evaluate_bins(bad, AgentSpec("random"), n=1, runs=2, seed=0, workers=2)
+
+
+def test_more_picks_than_objects_are_refused_before_anything_runs():
+    with pytest.raises(ConfigError, match="n <= m"):
+        evaluate_bins(EnvSpec(m=2), AgentSpec("random"), n=3, runs=1, seed=0)

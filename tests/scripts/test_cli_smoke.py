@@ -96,3 +96,38 @@ def test_export_writes_an_onnx_file_the_fcn_agent_evaluates_with(capsys, tmp_pat
     assert result["attempts"] >= 1
     assert main(["export", "--onnx", str(tmp_path / "model.pt")]) == 2
     assert "expected an output path ending in .onnx" in capsys.readouterr().err
+
+
+def test_json_output_is_one_json_object_and_nothing_else_on_stdout():
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable,
+        "-m",
+        "grasp_toolkit.scripts.cli",
+        "evaluate",
+        "--agent",
+        "heuristic",
+        "--n",
+        "1",
+        "--m",
+        "1",
+        "--runs",
+        "1",
+        "--workers",
+        "1",
+        "--json",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(done.stdout)["runs"] == 1  # pybullet's own chatter went to stderr
+
+
+def test_a_file_that_is_no_checkpoint_is_refused_in_one_line(capsys, tmp_path):
+    path = tmp_path / "notes.pt"
+    path.write_text("not a model")
+    assert main(["evaluate", "--agent", "fcn", "--model", str(path), "--n", "1", "--m", "1",
+                 "--runs", "1", "--workers", "1"]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert str(path) in err[0]

@@ -67,3 +67,8 @@ def test_the_quick_config_is_the_shipped_one_made_small():
     quick = load_benchmark(find_config("configs/benchmark_quick.yaml"))
     assert [a.name for a in quick.agents] == [a.name for a in full.agents]
     assert max(p.runs for p in quick.protocols) < min(p.runs for p in full.protocols)
+
+
+def test_an_empty_suite_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="empty suite"):
+        load_benchmark(write_config(tmp_path, {**TINY, "agents": []}))

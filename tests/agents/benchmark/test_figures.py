@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.benchmark.figures import cell_figures, paired_difference
+from agents.benchmark.figures import cell_figures, paired_difference, same_scenes
 from agents.evaluation import BinResult
 
 
@@ -25,3 +25,12 @@ def test_the_paired_difference_uses_only_the_shared_bins():
     assert diff.bins == 2
     assert diff.mean == pytest.approx((0.5 + 0.0) / 2)
     assert diff.stderr == pytest.approx(0.25)
+
+
+def test_same_scenes_compares_each_bin_across_cells():
+    a = [BinResult(0, 1, 1, 9.0, scene="s0"), BinResult(1, 1, 1, 9.0, scene="s1")]
+    b = [BinResult(0, 2, 1, 9.0, scene="s0"), BinResult(1, 1, 1, 9.0, scene="s1")]
+    c = [BinResult(0, 2, 1, 9.0, scene="other")]
+    assert same_scenes([a, b]) is True
+    assert same_scenes([a, c]) is False
+    assert same_scenes([a]) is None

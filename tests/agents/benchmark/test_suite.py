@@ -78,6 +78,7 @@ def test_the_report_has_every_agent_and_protocol_and_a_figure(tiny_config, tmp_p
     assert set(report["agents"]) == {"random", "heuristic"}
     assert report["agents"]["heuristic"]["1of1"]["bins"] == 2
     assert "vs_reference" in report["agents"]["heuristic"]["1of1"]
+    assert report["same_scenes"] == {"1of1": True}  # paired: both agents met the same scenes
     assert "| heuristic |" in (root / REPORT_MD).read_text()
     assert json.loads((root / "report.json").read_text())["name"] == "tiny"
     assert plot_report(report, root / "report.png").stat().st_size > 0
