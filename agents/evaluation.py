@@ -15,7 +15,8 @@ identical to one process.
 
 * :func:`evaluate`: in this process, on an environment and agent you built.
 * :func:`evaluate_bins`: from picklable specs (:class:`EnvSpec`, :class:`AgentSpec`), over
-  ``workers`` spawned processes; each builds its environment and agent once and runs many
+  ``workers`` spawned processes, or Ray actors across a cluster (``ray_address``,
+  :mod:`agents.evaluation_ray`); each builds its environment and agent once and runs many
   bins, with one torch thread.
 * :func:`make_eval_env`: the one builder of the evaluation environment from an
   :class:`EnvSpec` (application force, no bin swaps).
@@ -440,6 +441,7 @@ def evaluate_bins(
     max_attempts: int | None = None,
     workers: int = 1,
     progress: Callable[[int, float], None] | None = None,
+    ray_address: str | None = None,
 ) -> EvaluationResult:
     """Bins 0 .. runs - 1 of ``agent_spec`` on ``env_spec``, over ``workers`` processes.
 
@@ -457,6 +459,8 @@ def evaluate_bins(
         workers: processes (>= 1); a real cell takes 1.
         progress: called in this process after each bin, in the order bins finish, with
             (bin index, that bin's grasp rate).
+        ray_address: run the bins on ``workers`` Ray actors of this cluster (see
+            :func:`run_bins`).
 
     Raises:
         ConfigError: as :func:`run_bins`, and for runs below 1.
@@ -469,7 +473,7 @@ def evaluate_bins(
 
     bins = run_bins(
         env_spec, agent_spec, n=n, indices=range(runs), seed=seed,
-        max_attempts=max_attempts, workers=workers, on_bin=report,
+        max_attempts=max_attempts, workers=workers, on_bin=report, ray_address=ray_address,
     )  # fmt: skip
     return summarise(n, env_spec.m, bins)
 
@@ -484,6 +488,7 @@ def run_bins(
     max_attempts: int | None = None,
     workers: int = 1,
     on_bin: Callable[[BinResult], None] | None = None,
+    ray_address: str | None = None,
 ) -> list[BinResult]:
     """The bins ``indices`` of an evaluation with ``seed``, over ``workers`` processes.
 
@@ -505,6 +510,9 @@ def run_bins(
         on_bin: called in this process with each bin's result as soon as it is done, in the
             order bins finish (e.g. to store it, so that a killed run loses only the bins in
             flight).
+        ray_address: run the bins on ``min(workers, len(indices))`` Ray actors of the cluster
+            at this address (``"auto"`` or ``host:port``, :func:`agents.raycluster.connect`)
+            instead of processes here; the bins are the same.
 
     Raises:
         ConfigError: before anything runs: workers or n below 1, a negative seed or bin
@@ -520,18 +528,23 @@ def run_bins(
     workers = check_workers(workers)
     if any(k < 0 for k in indices):
         raise ConfigError(f"expected bin indices >= 0, got {min(indices)}")
-    if workers > 1 and not env_spec.is_twin:
+    if (workers > 1 or ray_address is not None) and not env_spec.is_twin:
         raise ConfigError(
-            f"expected workers=1 for {env_spec.env_id} (one real cell), got {workers}"
+            f"expected workers=1 for {env_spec.env_id} (one real cell, no Ray), got"
+            f" {workers} workers and ray_address={ray_address!r}"
         )
     factory = agent_spec.factory()
     if not indices:
         return []
     args = (env_spec, agent_spec, factory, n, budget, seed)
     workers = min(workers, len(indices))
-    if workers == 1:
+    if workers == 1 and ray_address is None:
         return _bins_here(args, indices, on_bin)
     _check_sendable(args, agent_spec, env_spec, factory, seed)
+    if ray_address is not None:
+        from agents.evaluation_ray import bins_on_ray
+
+        return bins_on_ray(args, indices, workers, on_bin, ray_address)
     return _bins_in_workers(args, indices, workers, on_bin)
 
 

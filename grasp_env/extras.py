@@ -33,6 +33,7 @@ OPTIONAL_MODULES: dict[str, tuple[str, str]] = {
     "onnx": ("onnx", "onnx"),
     "stable_baselines3": ("stable-baselines3", "baselines"),
     "nxlib": ("nxlib", "ensenso"),
+    "ray": ("ray", "ray"),
 }
 
 

@@ -6,7 +6,9 @@ configs/learn.yaml) with ``lanes`` set (``--lanes``, default the larger of 2 and
 K), its random phase (``--random`` overrides its length), then ``--attempts`` model-driven
 attempts; no evaluations and no wait for the last model
 (:func:`agents.learning.loop.run_collection`). Other work on the machine skews the figures:
-run it on a quiet one.
+run it on a quiet one. ``--ray auto|HOST:PORT`` collects every K with Ray actors instead of
+processes (K = 1 too: one Ray actor), so running it with and without ``--ray`` measures
+what Ray costs.
 
 Figures, per K:
     * attempts_per_s: committed attempts per second of the collection's wall time (starting
@@ -34,6 +36,7 @@ from agents.learning.callbacks import Attempt, Callback
 from agents.learning.config import LearnConfig
 from agents.learning.loop import run_collection
 from grasp_env.errors import ConfigError
+from grasp_toolkit.scripts.ray_options import add_ray_arguments, connect_if_asked
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--attempts", type=int, default=300, help="model-driven attempts per K")
     p.add_argument("--random", type=int, help="random attempts first (default: the config's)")
     p.add_argument("--lanes", type=int, help="learning bins (default: max(2, largest K))")
+    add_ray_arguments(p, "the K actors")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -92,8 +96,8 @@ class _CommitTimes(Callback):
         return True
 
 
-def measure(config: LearnConfig) -> dict[str, Any]:
-    """Collect ``config`` in a temporary run folder; its figures."""
+def measure(config: LearnConfig, ray_address: str | None = None) -> dict[str, Any]:
+    """Collect ``config`` in a temporary run folder (on Ray with ``ray_address``); its figures."""
     from agents.data import GraspDataset
     from agents.data.digest import dataset_digest
     from agents.learning.rundir import DATASET_FILE
@@ -101,13 +105,14 @@ def measure(config: LearnConfig) -> dict[str, Any]:
     times = _CommitTimes(config.random_attempts)
     with tempfile.TemporaryDirectory(prefix="grasp_bench_actors_") as folder:
         run_dir = resolve_run_dir(folder, config)
-        result = run_collection(config, run_dir, callbacks=[times])
+        result = run_collection(config, run_dir, callbacks=[times], ray_address=ray_address)
         with GraspDataset(run_dir / DATASET_FILE) as ds:
             digest = dataset_digest(ds)
     model_attempts = config.target_attempts - config.random_attempts
     model_seconds = times.last - times.random_done
     return {
         "actors": config.actors,
+        "ray": ray_address,
         "attempts": result["attempts"],
         "collection_seconds": result["collection_seconds"],
         "attempts_per_s": result["attempts"] / result["collection_seconds"],
@@ -122,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
     ks = parse_actors(args.actors)
     config = bench_config(args, ks)
     configs = [dataclasses.replace(config, actors=k) for k in ks]  # all checked before any run
-    rows = [measure(c) for c in configs]
+    connect_if_asked(args)
+    rows = [measure(c, args.ray) for c in configs]
     first = rows[0]
     for row in rows:
         row["ratio"] = row["attempts_per_s"] / first["attempts_per_s"]
@@ -133,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         "lanes": config.lanes,
         "random_attempts": config.random_attempts,
         "model_attempts": args.attempts,
+        "ray": args.ray,
         "same_dataset_digest": len({row["dataset_digest"] for row in rows}) == 1,
         "runs": rows,
     }
@@ -143,8 +150,8 @@ def run(args: argparse.Namespace) -> int:
 def _table(out: dict[str, Any]) -> str:
     lines = [
         f"{out['config']}: {out['lanes']} lanes, {out['random_attempts']} random then"
-        f" {out['model_attempts']} model-driven attempts; same dataset digest for every K:"
-        f" {out['same_dataset_digest']}",
+        f" {out['model_attempts']} model-driven attempts{' on Ray' if out['ray'] else ''};"
+        f" same dataset digest for every K: {out['same_dataset_digest']}",
         "",
         "| K | attempts/s | ratio | model-driven attempts/s | ratio | collection s |",
         "|---:|---:|---:|---:|---:|---:|",

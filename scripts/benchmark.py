@@ -6,7 +6,9 @@ same bins of a protocol (bin k resets with the protocol's seed + k), so the repo
 differences are paired. Results are cached per (agent, protocol, bin) under the benchmark's
 folder (:mod:`agents.benchmark.cells`): adding an agent runs only that agent, and a killed
 benchmark, run again, resumes with the bins it lacks. ``--quick`` runs the small suite of
-``configs/benchmark_quick.yaml`` (a smoke test, minutes).
+``configs/benchmark_quick.yaml`` (a smoke test, minutes). ``--ray auto|HOST:PORT`` runs the
+bins on Ray actors across a cluster (``--workers`` of them, default its CPUs), with the same
+figures.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 
 from grasp_env.errors import ConfigError
+from grasp_toolkit.scripts.ray_options import add_ray_arguments, connect_if_asked
 
 DEFAULT_CONFIG = "configs/benchmark.yaml"
 QUICK_CONFIG = "configs/benchmark_quick.yaml"
@@ -33,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workers", type=int, default=None, help="processes running the bins (default: cores)"
     )
+    add_ray_arguments(p, "the bins")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=run)
 
@@ -51,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_benchmark(path)
     root = Path(args.out) / config.name
     root.mkdir(parents=True, exist_ok=True)
-    workers = check_workers(args.workers) if args.workers is not None else _cores()
+    connect_if_asked(args)
+    workers = check_workers(args.workers) if args.workers is not None else _cores(args)
     quiet = args.json
 
     def progress(line: str) -> None:
@@ -59,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r{line:<78}", end="", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    run_benchmark(config, root, workers=workers, progress=progress)
+    run_benchmark(config, root, workers=workers, progress=progress, ray_address=args.ray)
     # the figures do not depend on --workers or --out, so the command that gives them omits both
     command = shlex.join(["grasp", "benchmark", "--config", source])
     report = write_report(config, root, command, time.perf_counter() - start)
@@ -74,7 +79,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cores() -> int:
+def _cores(args: argparse.Namespace) -> int:
+    """The cluster's CPUs under ``--ray``, else this machine's."""
     import os
 
+    if args.ray is not None:
+        from agents.raycluster import cluster_cpus, import_ray
+
+        return cluster_cpus(import_ray())
     return os.cpu_count() or 1

@@ -6,7 +6,9 @@ bins during a run. Agents are looked up by name in :mod:`agents.registry` (``ran
 
 The bins run in ``--workers`` processes (default: one per core for a twin, one for the real
 cell); bin k is reset with seed ``seed + k`` and its agent from (seed, k), so the figures are
-the same for any number of workers (:func:`agents.evaluation.evaluate_bins`).
+the same for any number of workers (:func:`agents.evaluation.evaluate_bins`). With ``--ray
+auto|HOST:PORT`` they run on Ray actors across a cluster instead (``--workers`` of them,
+default the cluster's CPUs), with the same figures.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from agents.evaluation import (
     evaluate_bins,
     make_eval_env,
 )
+from grasp_toolkit.scripts.ray_options import add_ray_arguments, connect_if_asked
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="processes running the bins (default: the cores for a twin, 1 for a real cell);"
         " the figures do not depend on it",
     )
+    add_ray_arguments(p, "the bins")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -106,6 +110,15 @@ def format_result(agent: str, env_id: str, result: EvaluationResult) -> str:
     )
 
 
+def bin_workers(args: argparse.Namespace, spec: EnvSpec) -> int:
+    """The default workers: the cluster's CPUs under ``--ray``, else :func:`default_workers`."""
+    if args.ray is not None and spec.is_twin:
+        from agents.raycluster import cluster_cpus, import_ray
+
+        return cluster_cpus(import_ray())
+    return default_workers(spec)
+
+
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print.
 
@@ -114,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
             that does not fit the environment, ...
     """
     spec = env_spec(args)
-    workers = check_workers(args.workers if args.workers is not None else default_workers(spec))
+    connect_if_asked(args)
+    workers = check_workers(args.workers if args.workers is not None else bin_workers(args, spec))
     agent = AgentSpec(args.agent, agent_options(args))
     done = 0
 
@@ -129,8 +143,9 @@ def run(args: argparse.Namespace) -> int:
             )
 
     result = evaluate_bins(
-        spec, agent, n=args.n, runs=args.runs, seed=args.seed, workers=workers, progress=progress
-    )
+        spec, agent, n=args.n, runs=args.runs, seed=args.seed, workers=workers, progress=progress,
+        ray_address=args.ray,
+    )  # fmt: skip
     if args.json:
         print(json.dumps({"agent": args.agent, "env": args.env, **result.as_dict()}))
     else:

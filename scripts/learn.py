@@ -8,7 +8,11 @@ same command resumes it (after a crash or SIGKILL too), ``--fresh`` starts ``<na
 ``<name>_2``, ... beside it. ``--actors K`` collects with K actor processes (the config's
 ``lanes`` learning bins shared among them); K changes the speed, never the records. At the
 end it prints the dataset and model digests: two runs of one config and seed under the
-lockstep schedule print the same two, for any K.
+lockstep schedule print the same two, for any K. ``--ray auto`` makes the K actors Ray
+actors (one CPU each) on this machine's Ray cluster or a new local one, ``--ray HOST:PORT``
+on the cluster whose head is there (reached within ``--ray-timeout`` seconds, or an error);
+the dataset writer and the trainer stay in this process's machine, and the records are the
+same.
 ``grasp learn --curve RUN`` evaluates the learning-curve points a run has no figures for yet
 (from the checkpoints kept for them) and rewrites its report. ``grasp learn --plot RUN
 [RUN ...]`` draws the runs' curves in one ``learning_curve.png`` (in the first RUN, or
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grasp_env.errors import GraspError
+from grasp_toolkit.scripts.ray_options import add_ray_arguments, connect_if_asked
 
 if TYPE_CHECKING:
     from agents.learning.config import LearnConfig
@@ -51,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="actor processes collecting at once (1 <= K <= the config's lanes), overriding"
         " the config's actors; a run resumes under any K and records the same attempts",
     )
+    add_ray_arguments(p, "the K actors")
     p.add_argument("--fresh", action="store_true", help="start a new run beside an old one")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument(
@@ -97,9 +103,10 @@ def _learn(args: argparse.Namespace) -> int:
     from agents.learning import resolve_run_dir, run_learning
 
     config = config_from_args(args)
+    connect_if_asked(args)
     run_dir = resolve_run_dir(args.runs, config, fresh=args.fresh)
     print(f"run directory: {run_dir}", flush=True)
-    report = run_learning(config, run_dir, progress=not args.quiet)
+    report = run_learning(config, run_dir, progress=not args.quiet, ray_address=args.ray)
     _print_result(report, run_dir)
     return 0
 

@@ -5,6 +5,7 @@ mistake must fail at once instead of sending traffic to them.
 """
 
 import ipaddress
+import os
 import socket
 import time
 from collections.abc import Callable
@@ -14,6 +15,10 @@ import pytest
 from grasp_env.grasp_grid import GraspGrid
 
 _connect = socket.socket.connect
+
+# Ray, where a test starts one, takes the loopback address for its node instead of the
+# machine's own (read when Ray is first imported, so set before any test runs)
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 def _loopback_only(sock: socket.socket, address) -> None:
@@ -53,3 +58,13 @@ def wait_until() -> Callable[[Callable[[], object], float, str], None]:
     "waited ... for ``what``".
     """
     return _wait_until
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray of two CPUs on 127.0.0.1 alone (skips without Ray), shut down after."""
+    ray = pytest.importorskip("ray")
+    # "local": a new Ray of its own, whatever cluster `ray start` left registered here
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

@@ -1,9 +1,9 @@
 """Run a benchmark: fill every missing cell of its tables, then draw the report from the cache.
 
 Each cell's missing bins run through :func:`agents.evaluation.run_bins` over the worker
-processes; every finished bin is stored at once (:class:`agents.benchmark.cells.Cell`), so a
-killed benchmark resumes with the bins it lacks, and the report is a function of the cache
-alone (:mod:`agents.benchmark.report`).
+processes (or Ray actors, with ``ray_address``); every finished bin is stored at once
+(:class:`agents.benchmark.cells.Cell`), so a killed benchmark resumes with the bins it lacks,
+and the report is a function of the cache alone (:mod:`agents.benchmark.report`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ Progress = Callable[[str], None]
 
 def fill_cell(
     root: Path, agent: AgentSpec, protocol: Protocol, *, label: str, workers: int,
-    progress: Progress | None = None,
+    progress: Progress | None = None, ray_address: str | None = None,
 ) -> Cell:  # fmt: skip
     """Run the bins of ``agent`` on ``protocol`` that the cache lacks; the cell."""
     cell = Cell(root, agent, protocol)
@@ -44,6 +44,7 @@ def fill_cell(
     run_bins(
         env_spec(protocol), agent, n=protocol.n, indices=missing, seed=protocol.seed,
         max_attempts=protocol.max_attempts, workers=workers, on_bin=store,
+        ray_address=ray_address,
     )  # fmt: skip
     return cell
 
@@ -75,14 +76,23 @@ def learning_protocol(config: BenchmarkConfig) -> Protocol:
 
 
 def run_benchmark(
-    config: BenchmarkConfig, root: Path, *, workers: int, progress: Progress | None = None
+    config: BenchmarkConfig,
+    root: Path,
+    *,
+    workers: int,
+    progress: Progress | None = None,
+    ray_address: str | None = None,
 ) -> None:
-    """Fill every cell of ``config``'s tables under ``root`` (the cache and the learners)."""
+    """Fill every cell of ``config``'s tables under ``root`` (the cache and the learners).
+
+    ``ray_address``: the bins run on Ray actors of that cluster (the learners still train
+    here).
+    """
     for entry in config.agents:
         spec = agent_spec(entry)
         for protocol in config.protocols:
             fill_cell(root, spec, protocol, label=entry.name, workers=workers,
-                      progress=progress)  # fmt: skip
+                      progress=progress, ray_address=ray_address)  # fmt: skip
     if not config.learning.learners:
         return
     protocol = learning_protocol(config)
@@ -91,7 +101,7 @@ def run_benchmark(
             for budget, learned in budgets.items():
                 label = f"{name} (seed {seed}, {budget} attempts)"
                 fill_cell(root, learned.agent, protocol, label=label, workers=workers,
-                          progress=progress)  # fmt: skip
+                          progress=progress, ray_address=ray_address)  # fmt: skip
 
 
 __all__ = ["LEARNED_DIR", "fill_cell", "learned_agents", "learning_protocol", "run_benchmark"]

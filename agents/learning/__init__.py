@@ -13,6 +13,8 @@
 * :mod:`agents.learning.acting`: the actor loop, between where models come from and where
   results go.
 * :mod:`agents.learning.actors`: K actor processes, a killed one replaced.
+* :mod:`agents.learning.ray_actors`: the K actors as Ray actors across a cluster, and
+  :mod:`agents.learning.ray_board`: the model versions they read (no run directory there).
 * :mod:`agents.learning.commit`: the one writer, committing in attempt order.
 * :mod:`agents.learning.callbacks`: hooks into the loop (progress line, charts, your own).
 * :mod:`agents.learning.trainer`: the trainer process that retrains while the actor acts.

@@ -13,8 +13,10 @@ the bin had.
 
 An :class:`Actor` owns one or more lanes' envs and returns each attempt as an
 :class:`Outcome`; the one writer (:mod:`.commit`) stamps and records it. The
-:class:`ModelSource` loads each attempt's model from the run's checkpoints, so actors in
-other processes act on the same models (:mod:`.actors`).
+:class:`ModelSource` loads each attempt's model from :class:`Checkpoints`: the run's
+checkpoint files (:class:`RunDirCheckpoints`), so actors in other processes act on the same
+models (:mod:`.actors`), or another store of them, e.g. the model board of actors on other
+machines (:mod:`.ray_board`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -54,6 +56,33 @@ class Stopwatch:
         return now
 
 
+class Checkpoints(Protocol):
+    """Where the trainer's model versions can be read."""
+
+    def latest(self) -> int:
+        """The newest version written (0: none yet)."""
+
+    def read(self, version: int) -> Any:
+        """Model ``version``; FileNotFoundError when it is gone (pruned)."""
+
+
+class RunDirCheckpoints:
+    """The checkpoint files of a run directory, found through ``checkpoints/latest.json``."""
+
+    def __init__(self, run_dir: Path, grid: Any) -> None:
+        self.run_dir, self.grid = run_dir, grid
+
+    def latest(self) -> int:
+        """The pointer's version."""
+        return read_latest(self.run_dir).version
+
+    def read(self, version: int) -> Any:
+        """The model of ``checkpoints/model_<version>.pt``."""
+        from agents.fcn.checkpoint import load_checkpoint
+
+        return load_checkpoint(self.run_dir / CHECKPOINTS / checkpoint_name(version), self.grid)[0]
+
+
 class ModelSource:
     """The model each attempt acts on, loaded from the run's checkpoints.
 
@@ -62,14 +91,22 @@ class ModelSource:
         config: the run's config.
         trainer_alive: whether the trainer process still runs (a wait ends if it died).
         clock: where loading and waiting time is summed.
+        checkpoints: where the versions are read (default: ``run_dir``'s files).
     """
 
     def __init__(
-        self, run_dir: Path, config: LearnConfig, trainer_alive: Any, clock: Stopwatch
+        self,
+        run_dir: Path,
+        config: LearnConfig,
+        trainer_alive: Any,
+        clock: Stopwatch,
+        *,
+        checkpoints: Checkpoints | None = None,
     ) -> None:
         self.run_dir, self.config, self.trainer_alive, self.clock = (
             run_dir, config, trainer_alive, clock
         )  # fmt: skip
+        self.checkpoints = checkpoints or RunDirCheckpoints(run_dir, config.env.grid)
         self.rounds = RoundSchedule.of(config)
         self.version = 0
         self.model: Any = None
@@ -91,7 +128,7 @@ class ModelSource:
 
     def _newest(self, needs_model: bool) -> None:
         """Timed schedule: the newest model; once, wait a bounded time for the first."""
-        latest = read_latest(self.run_dir).version
+        latest = self.checkpoints.latest()
         if latest > self.version:
             self.load(latest, wait_seconds=0.0)
         elif needs_model and self.model is None and not self.waited_for_first:
@@ -100,11 +137,9 @@ class ModelSource:
 
     def load(self, version: int, wait_seconds: float) -> None:
         """Load ``version`` once the trainer has written it, waiting at most ``wait_seconds``."""
-        from agents.fcn.checkpoint import load_checkpoint
-
         start = time.perf_counter()
         deadline = time.monotonic() + wait_seconds
-        while read_latest(self.run_dir).version < version:
+        while self.checkpoints.latest() < version:
             if not self.trainer_alive():
                 raise LearningError(f"the trainer process died before model version {version}")
             if time.monotonic() >= deadline:
@@ -113,9 +148,8 @@ class ModelSource:
             time.sleep(WAIT_POLL_SECONDS)
         start = self.clock.add("waiting for the model", start)
         if version:
-            path = self.run_dir / CHECKPOINTS / checkpoint_name(version)
             try:
-                self.model = load_checkpoint(path, self.config.env.grid)[0]
+                self.model = self.checkpoints.read(version)
             except FileNotFoundError:  # timed: pruned since the pointer moved; next attempt
                 return
         self.version = version
@@ -265,4 +299,13 @@ class Actor:
         return self.fcn_agent
 
 
-__all__ = ["Actor", "LearningError", "ModelSource", "Outcome", "Stopwatch", "lane_env"]
+__all__ = [
+    "Actor",
+    "Checkpoints",
+    "LearningError",
+    "ModelSource",
+    "Outcome",
+    "RunDirCheckpoints",
+    "Stopwatch",
+    "lane_env",
+]

@@ -280,13 +280,16 @@ class ActorPool:
         code = slot.process.exitcode
         slot.conn.close()
         slot.process = slot.conn = None
-        if slot.finished:
-            return
+        if not slot.finished:
+            self._replace(slot, f"last exit code {code}")
+
+    def _replace(self, slot: _Slot, last: str) -> None:
+        """Start a new actor for ``slot``'s lanes, from their first uncommitted attempts."""
         slot.restarts += 1
         if slot.restarts > MAX_RESTARTS:
             raise LearningError(
                 f"actor {slot.number} (lanes {list(slot.lanes)}) died {slot.restarts} times in"
-                f" this session (last exit code {code}); expected at most {MAX_RESTARTS}"
+                f" this session ({last}); expected at most {MAX_RESTARTS}"
             )
         self.committer.drop(slot.lanes)
         self._start(slot)

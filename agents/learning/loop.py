@@ -6,10 +6,12 @@ the next attempt, never losing or repeating a recorded one. It starts the traine
 (:mod:`agents.learning.trainer`) in a spawned process and collects: with ``actors: 1`` an
 :class:`~agents.learning.actor.Actor` in this process owns every lane's env
 (:mod:`agents.learning.lanes`), with more an :class:`~agents.learning.actors.ActorPool` runs
-them in their own processes. Either way each actor first restores its lanes' scenes, and
-the one writer here (:class:`~agents.learning.commit.Committer`) commits the attempts in
-attempt order and tells the callbacks (:mod:`agents.learning.callbacks`: the progress line,
-the TensorBoard charts and any of the caller's). Under lockstep the records are the same
+them in their own processes, and with ``ray_address`` a
+:class:`~agents.learning.ray_actors.RayActorPool` runs them as Ray actors across a cluster.
+Either way each actor first restores its lanes' scenes, and the one writer here
+(:class:`~agents.learning.commit.Committer`) commits the attempts in attempt order and tells
+the callbacks (:mod:`agents.learning.callbacks`: the progress line, the TensorBoard charts
+and any of the caller's). Under lockstep the records are the same
 for any number of actors.
 
 At the target it waits for the schedule's last model, stops the trainer, evaluates the
@@ -72,6 +74,7 @@ def run_learning(
     progress: bool = True,
     callbacks: Sequence[Callback] = (),
     max_attempts_this_session: int | None = None,
+    ray_address: str | None = None,
 ) -> dict[str, Any]:
     """Collect, retrain and evaluate until the dataset holds ``target_attempts``.
 
@@ -82,6 +85,8 @@ def run_learning(
         callbacks: the caller's hooks (:class:`~agents.learning.callbacks.Callback`).
         max_attempts_this_session: end the session (without the final report) after this
             many attempts; None runs to the target.
+        ray_address: collect with Ray actors on this cluster (``"auto"`` or ``host:port``,
+            :func:`agents.raycluster.connect`); None: in this machine's processes.
 
     Returns:
         The report (also in ``report.json``), or ``{"finished": False, ...}`` when the
@@ -93,7 +98,7 @@ def run_learning(
     hooks = list(callbacks)
     if max_attempts_this_session is not None:
         hooks.append(StopAfter(max_attempts_this_session))
-    with _Run(config, run_dir) as run:
+    with _Run(config, run_dir, ray_address) as run:
         if not run.collect(progress, hooks):
             return {"finished": False, "attempts": run.count}
         run.finish_training()
@@ -108,18 +113,22 @@ def run_learning(
 
 
 def run_collection(
-    config: LearnConfig, run_dir: Path, *, callbacks: Sequence[Callback] = ()
+    config: LearnConfig,
+    run_dir: Path,
+    *,
+    callbacks: Sequence[Callback] = (),
+    ray_address: str | None = None,
 ) -> dict[str, Any]:
     """Only collect, up to the target: no wait for the last model, no evaluations, no report.
 
     For measurements (``grasp bench actors``); the run directory can be resumed with
-    :func:`run_learning` afterwards.
+    :func:`run_learning` afterwards. ``ray_address`` as for :func:`run_learning`.
 
     Returns:
         ``attempts`` (committed), ``collection_seconds`` (this call's collection, wall time)
         and ``seconds`` (the loop's per-part times, summed over the run).
     """
-    with _Run(config, run_dir) as run:
+    with _Run(config, run_dir, ray_address) as run:
         start = time.perf_counter()
         run.collect(False, list(callbacks))
         seconds = time.perf_counter() - start
@@ -129,8 +138,8 @@ def run_collection(
 class _Run:
     """One session of a run: the dataset writer, the trainer process, the actors."""
 
-    def __init__(self, config: LearnConfig, run_dir: Path) -> None:
-        self.config, self.run_dir = config, run_dir
+    def __init__(self, config: LearnConfig, run_dir: Path, ray_address: str | None) -> None:
+        self.config, self.run_dir, self.ray_address = config, run_dir, ray_address
         self.previous = read_progress(run_dir)
         self.clock = Stopwatch(dict(self.previous.get("seconds", {})))
         self.sessions: list[dict[str, int]] = [dict(s) for s in self.previous.get("sessions", [])]
@@ -220,11 +229,22 @@ class _Run:
             self.sessions[-1]["end"] = self.count
         self.session = {"actors": self.config.actors, "start": self.count, "end": self.count,
                         "restarts": 0}  # fmt: skip
+        if self.ray_address is not None:
+            self.session["ray"] = 1
         self.sessions.append(self.session)
         write_progress(self.run_dir, self.progress())
 
     def _collect_with(self, committer: Committer) -> None:
         config = self.config
+        if self.ray_address is not None:
+            from agents.learning.ray_actors import RayActorPool
+            from agents.raycluster import connect
+
+            connect(self.ray_address)
+            self.pool = RayActorPool(config, self.run_dir, committer, self.process.is_alive,
+                                     self.clock)  # fmt: skip
+            self.pool.collect()
+            return
         if config.actors > 1:
             self.pool = ActorPool(config, self.run_dir, committer, self.process.is_alive,
                                   self.clock)  # fmt: skip

@@ -142,7 +142,10 @@ def session_summary(sessions: Sequence[dict[str, int]]) -> str:
     for s in sessions:
         k = s["actors"]
         replaced = f" ({s['restarts']} replaced)" if s.get("restarts") else ""
-        parts.append(f"{s['start']}-{s['end'] - 1} with {k} actor{'s' if k > 1 else ''}{replaced}")
+        on = " on Ray" if s.get("ray") else ""
+        parts.append(
+            f"{s['start']}-{s['end'] - 1} with {k} actor{'s' if k > 1 else ''}{on}{replaced}"
+        )
     return f"attempts {', '.join(parts)}" if parts else "none recorded"
 
 

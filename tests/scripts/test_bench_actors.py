@@ -36,3 +36,15 @@ def test_the_bench_measures_every_k_and_the_records_agree(capsys) -> None:
 def test_bad_options_are_named(capsys, option, message) -> None:
     assert grasp(["bench", "actors", "--config", SMOKE, *option]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_bench_collects_on_ray_with_the_records_of_processes(capsys, local_ray) -> None:
+    argv = ["bench", "actors", "--config", SMOKE, "--random", "60", "--attempts", "4", "--json"]
+    assert grasp(argv) == 0
+    processes = json.loads(capsys.readouterr().out)
+    assert grasp([*argv, "--ray", "auto"]) == 0
+    on_ray = json.loads(capsys.readouterr().out)
+    assert on_ray["ray"] == "auto"
+    assert on_ray["same_dataset_digest"]
+    assert on_ray["runs"][0]["dataset_digest"] == processes["runs"][0]["dataset_digest"]
