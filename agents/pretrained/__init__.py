@@ -1,8 +1,9 @@
 """Models shipped with the package.
 
 ``fcn_cylinders.pt``: the final model of ``grasp learn --config configs/learn.yaml`` (seed 0,
-lockstep schedule) in the PyBullet twin with 20 wooden cylinders: 94.5 % +- 0.7 % in 10 out of
-20 over 100 bins (docs/results.md has its learning curve). Its model card
+lockstep schedule, two lanes, dataset schema 2) in the PyBullet twin with 20 wooden
+cylinders: 93.0 % +- 0.8 % in 10 out of 20 over 100 bins (docs/results.md has its learning
+curve). Its model card
 (:mod:`agents.fcn.checkpoint`) names, under ``training.run``, the command, config, seed and
 schedule, the run's dataset and model digests and the final evaluation, so a user's own run
 of that command can be compared digest for digest. ``grasp evaluate --agent fcn --model
