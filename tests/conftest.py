@@ -6,9 +6,11 @@ mistake must fail at once instead of sending traffic to them.
 
 import ipaddress
 import os
+import re
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +70,27 @@ def local_ray():
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_block(section: str = "", language: str = "python", starts: str = "") -> str:
+    """The first ``language`` block of README.md after heading ``section``, starting ``starts``.
+
+    An empty ``section`` searches the whole file.
+    """
+    text = README.read_text()
+    if section:
+        text = text.partition(f"## {section}\n")[2]
+        assert text, f"README.md has no section {section!r}"
+    pattern = rf"```{language}\n({re.escape(starts)}.*?)```"
+    match = re.search(pattern, text, re.DOTALL)
+    assert match is not None, f"README.md {section!r} has no {language} block starting {starts!r}"
+    return match.group(1)
+
+
+@pytest.fixture
+def readme() -> Callable[..., str]:
+    """:func:`readme_block`, for the tests that run the README's examples as printed."""
+    return readme_block

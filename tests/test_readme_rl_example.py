@@ -1,11 +1,6 @@
 """The README's "Other RL libraries" example runs as printed (when SB3 is installed)."""
 
-import re
-from pathlib import Path
-
 import pytest
-
-README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @pytest.fixture
@@ -18,12 +13,9 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-def test_readme_other_rl_libraries_example_runs(capsys, one_torch_thread):
+def test_readme_other_rl_libraries_example_runs(capsys, one_torch_thread, readme):
     pytest.importorskip("stable_baselines3")
-    section = README.read_text().partition("## Other RL libraries")[2]
-    block = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert block is not None, "README.md's 'Other RL libraries' section has no python example"
-    exec(compile(block.group(1), "README.md", "exec"), {})
+    exec(compile(readme("Other RL libraries"), "README.md", "exec"), {})
     lines = [line for line in capsys.readouterr().out.splitlines() if line]
     assert len(lines) == 1
     assert lines[0].split()[0] in {"0.0", "1.0"}

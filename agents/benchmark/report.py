@@ -19,19 +19,27 @@ from agents.benchmark.config import BenchmarkConfig
 from agents.benchmark.figures import cell_figures, paired_difference, same_scenes
 from agents.benchmark.learners import LEARNED, read_learned
 from agents.benchmark.suite import LEARNED_DIR, learning_protocol
+from agents.evaluation import BinResult
 from grasp_env.config import to_dict
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 
 
-def agents_table(config: BenchmarkConfig, root: Path) -> dict[str, dict[str, Any]]:
-    """Figures by agent and protocol, with the paired difference to the reference agent."""
-    cells = {
+Cells = dict[tuple[str, str], list[BinResult]]
+
+
+def read_cells(config: BenchmarkConfig, root: Path) -> Cells:
+    """Every agent's stored bins by (agent name, protocol name), each cell read once."""
+    return {
         (a.name, p.name): Cell(root, agent_spec(a), p).results()
         for a in config.agents
         for p in config.protocols
     }
+
+
+def agents_table(config: BenchmarkConfig, cells: Cells) -> dict[str, dict[str, Any]]:
+    """Figures by agent and protocol, with the paired difference to the reference agent."""
     table: dict[str, dict[str, Any]] = {}
     for a in config.agents:
         table[a.name] = {}
@@ -48,10 +56,10 @@ def agents_table(config: BenchmarkConfig, root: Path) -> dict[str, dict[str, Any
     return table
 
 
-def paired_protocols(config: BenchmarkConfig, root: Path) -> dict[str, bool | None]:
+def paired_protocols(config: BenchmarkConfig, cells: Cells) -> dict[str, bool | None]:
     """By protocol: whether all agents met the same scene in each bin (None: not checkable)."""
     return {
-        p.name: same_scenes([Cell(root, agent_spec(a), p).results() for a in config.agents])
+        p.name: same_scenes([cells[a.name, p.name] for a in config.agents])
         for p in config.protocols
     }
 
@@ -78,14 +86,15 @@ def build_report(
     config: BenchmarkConfig, root: Path, command: str = "", session_seconds: float | None = None
 ) -> dict[str, Any]:
     """The report as plain data; ``session_seconds``: the wall time of the run that filled it."""
+    cells = read_cells(config, root)
     return {
         "name": config.name,
         "command": command,
         "session_seconds": session_seconds,
         "reference": config.reference_agent,
         "config": to_dict(config),
-        "agents": agents_table(config, root),
-        "same_scenes": paired_protocols(config, root),
+        "agents": agents_table(config, cells),
+        "same_scenes": paired_protocols(config, cells),
         "learning": learning_table(config, root) if config.learning.learners else {},
         "learning_protocol": config.learning.protocol if config.learning.learners else None,
     }
