@@ -78,6 +78,14 @@ class GraspGrid:
         qy = (r0 - (np.asarray(i) * self.stride_px + half)) * self.image.pixel_size
         return qx, qy
 
+    def cell_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The task (x, y) of every grasp centre, metres, each (rotations, rows, cols)."""
+        _, rows, cols, _ = self.shape
+        qx, qy = self.cell_offset(*np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij"))
+        ca = np.cos(self.angles)[:, None, None]
+        sa = np.sin(self.angles)[:, None, None]
+        return ca * qx - sa * qy, sa * qx + ca * qy
+
     def validate_index(self, index: np.ndarray | tuple) -> tuple[int, int, int, int]:
         """Check a grid index (4 integers within the grid); return it as Python ints.
 

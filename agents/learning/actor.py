@@ -9,7 +9,9 @@ in its lane's bin (:mod:`.lanes`), whose scene is rebuilt from
 between rebuilds the bin empties as it would on the cell. An actor that starts on a lane
 mid-segment rebuilds the segment's scene and replays its committed actions
 (:meth:`Actor.restore`), which the twin's deterministic physics turns into the very state
-the bin had.
+the bin had. With ``failure_memory`` in the config each lane remembers its scene's failed
+grasps (:mod:`agents.fcn.failure_memory`), from the replayed attempts too, and the model's
+selections avoid them.
 
 An :class:`Actor` owns one or more lanes' envs and returns each attempt as an
 :class:`Outcome`; the one writer (:mod:`.commit`) stamps and records it. The
@@ -29,12 +31,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from agents.fcn.failure_memory import FailureMemory
 from agents.learning.config import LearnConfig
 from agents.learning.lanes import LaneStart, lane_of, starts_segment
 from agents.learning.rounds import RoundSchedule
 from agents.learning.rundir import CHECKPOINTS, checkpoint_name, read_latest
 from agents.learning.schedule import attempt_rng, choose_selection, scene_seed
 from grasp_env.errors import GraspError
+from grasp_env.geometry import HeightImage
 
 WAIT_POLL_SECONDS = 0.02
 
@@ -198,11 +202,21 @@ def lane_env(config: LearnConfig) -> Any:
 
 @dataclass
 class _Lane:
-    """One learning bin of an actor: its env, its current image and its scene's seed."""
+    """One learning bin of an actor: its env, current image, scene seed and failed grasps."""
 
     env: Any
+    memory: FailureMemory | None
     observation: Any = None
     scene: int = 0
+
+    def step(self, action: np.ndarray) -> tuple[float, dict[str, Any]]:
+        """Grasp ``action`` in this bin: its reward and info; the next image is taken."""
+        before = self.observation
+        _, reward, _, _, info = self.env.step(action)
+        self.observation, _ = self.env.reset()
+        if self.memory is not None:
+            self.memory.note(HeightImage(before["height"], before["valid"]), action, reward)
+        return float(reward), info
 
 
 class Actor:
@@ -222,8 +236,8 @@ class Actor:
         from agents.policies.random import RandomAgent
 
         self.config, self.models, self.clock = config, models, clock
-        self.lanes = {lane: _Lane(env) for lane, env in envs.items()}
         self.grid = config.env.grid
+        self.lanes = {lane: _Lane(env, self._memory()) for lane, env in envs.items()}
         self.inference = InferenceConfig(
             precision=config.inference_precision,
             num_threads=1,
@@ -232,6 +246,11 @@ class Actor:
         self.random_agent = RandomAgent(self.grid, np.random.default_rng(0))
         self.fcn_agent: Any = None
         self.fcn_version = 0
+
+    def _memory(self) -> FailureMemory | None:
+        if self.config.failure_memory is None:
+            return None
+        return FailureMemory(self.grid, self.config.failure_memory)
 
     def restore(self, start: LaneStart) -> int:
         """Bring ``start``'s lane to where its first attempt begins; the replays that differ.
@@ -242,9 +261,8 @@ class Actor:
         lane = self._rebuild(start.scene_index)
         differ = 0
         for action, reward in zip(start.actions, start.rewards, strict=True):
-            _, replayed, _, _, _ = lane.env.step(action)
-            differ += int(float(replayed) != float(reward))
-            lane.observation, _ = lane.env.reset()
+            replayed, _ = lane.step(action)
+            differ += int(replayed != float(reward))
         return differ
 
     def _rebuild(self, index: int) -> _Lane:
@@ -252,6 +270,8 @@ class Actor:
         lane = self.lanes[lane_of(index, self.config.lanes)]
         lane.scene = scene_seed(self.config.seed, index)
         lane.observation, _ = lane.env.reset(seed=lane.scene)
+        if lane.memory is not None:
+            lane.memory.forget()
         return lane
 
     def attempt(self, index: int) -> Outcome:
@@ -261,30 +281,29 @@ class Actor:
             self._rebuild(index)
         lane = self.lanes[lane_of(index, config.lanes)]
         start = time.perf_counter()
-        decision, version = self._decide(index, lane.observation)
+        decision, version = self._decide(index, lane)
         start = self.clock.add("deciding (scoring the grasp space)", start)
         observation = lane.observation
-        _, reward, _, _, info = lane.env.step(decision.action)
-        lane.observation, _ = lane.env.reset()
+        reward, info = lane.step(decision.action)
         self.clock.add("executing (env.step and the next image)", start)
         value = math.nan if decision.value is None else decision.value
         return Outcome(
-            index=index, observation=observation, action=decision.action, reward=float(reward),
+            index=index, observation=observation, action=decision.action, reward=reward,
             info=info, method=decision.method, value=value,
             grid_index=np.asarray(decision.index), model_version=version, scene=lane.scene,
         )  # fmt: skip
 
-    def _decide(self, index: int, observation: Any) -> tuple[Any, int]:
+    def _decide(self, index: int, lane: _Lane) -> tuple[Any, int]:
         rng = attempt_rng(self.config.seed, index)
         selection = choose_selection(self.config, index, rng)
         random = selection.name == "random"
         model, version = self.models.for_attempt(index, needs_model=not random)
         if random or model is None:
             self.random_agent.rng = rng
-            return self.random_agent.decide(observation), version
+            return self.random_agent.decide(lane.observation), version
         agent = self._fcn(model, version)
-        agent.selection, agent.rng = selection, rng
-        return agent.decide(observation), version
+        agent.selection, agent.rng, agent.memory = selection, rng, lane.memory
+        return agent.decide(lane.observation), version
 
     def _fcn(self, model: Any, version: int) -> Any:
         """The FCN agent, scoring with model ``version``."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from agents.fcn.failure_memory import FailureMemoryConfig
 from agents.training.config import TrainConfig
 from grasp_env.config import EnvConfig, from_dict, read_layered, to_dict
 from grasp_env.errors import ConfigError
@@ -191,6 +192,9 @@ class LearnConfig:
         log_every: TensorBoard charts every this many attempts.
         wait_for_model: timed schedule only: after the random attempts, wait at most this
             many seconds for the first model (random grasps stand in if it does not come).
+        failure_memory: each lane remembers its scene's failed grasps while the bin around
+            them is unchanged, and the model's selections skip the grasps near them
+            (:mod:`agents.fcn.failure_memory`); None: selections see the bare values.
         init_model: start from this checkpoint (a path, or "pretrained" for the packaged
             model) instead of an untrained network: the actor acts on it from the first
             attempt and the trainer continues from its weights (paper Fig. 7: adding a small
@@ -218,6 +222,7 @@ class LearnConfig:
     log_every: int = 10
     wait_for_model: float = 120.0
     init_model: str | None = None
+    failure_memory: FailureMemoryConfig | None = None
 
     def __post_init__(self) -> None:
         if self.env.mode != "train":

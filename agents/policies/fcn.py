@@ -6,6 +6,8 @@ onnxruntime for an exported ``.onnx`` file), lets the selection function pick an
 returns that index's metric action. The selection can be any of :mod:`agents.fcn.selection`;
 the default is the paper's application rule (maximum(1), then maximum(5) after a failure),
 which :meth:`FCNAgent.observe` keeps informed and :meth:`FCNAgent.reset` resets for a new bin.
+With a :class:`~agents.fcn.failure_memory.FailureMemory` the agent also does not repeat a
+failed grasp of the bin while the bin around it is unchanged.
 
 An agent from an ONNX file (:meth:`FCNAgent.from_checkpoint` with a ``.onnx`` path) does not
 import torch.
@@ -21,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agents.base import DecidingAgent, Decision
+from agents.fcn.failure_memory import FailureMemory
+from agents.fcn.observation import check_observation
 from agents.fcn.scoring import InferenceConfig, Scorer, is_onnx_path, make_scorer
 from agents.fcn.selection import ApplicationRule, SelectionFunction, make_selection
 from grasp_env.geometry import HeightImage
@@ -42,6 +46,8 @@ class FCNAgent(DecidingAgent):
         grid: the discrete grasp space the model serves.
         rng: the generator of every random choice of the selection.
         inference: device, precision, threads and backend of the scoring.
+        memory: the failed grasps to avoid (None: none); :meth:`observe` tells it each
+            reward and :meth:`reset` empties it.
 
     Attributes:
         last_decision: the :class:`Decision` of the last :meth:`act`, or None.
@@ -55,8 +61,11 @@ class FCNAgent(DecidingAgent):
         grid: GraspGrid,
         rng: np.random.Generator,
         inference: InferenceConfig | None = None,
+        memory: FailureMemory | None = None,
     ) -> None:
         self.grid = grid
+        self.memory = memory
+        self._last_image: HeightImage | None = None
         self.rng = rng
         self.selection = make_selection(selection) if isinstance(selection, str) else selection
         self.scorer = model if isinstance(model, Scorer) else make_scorer(model, grid, inference)
@@ -100,7 +109,8 @@ class FCNAgent(DecidingAgent):
         """
         start = time.perf_counter()
         values = self.scorer.score(observation)
-        chosen = self.selection(values, self.rng)
+        self._last_image = check_observation(observation, self.grid.image)
+        chosen = self.selection(self._suppressed(values), self.rng)
         index = tuple(int(v) for v in chosen.index)
         action = self.grid.index_to_action(index)
         decision = Decision(
@@ -110,8 +120,20 @@ class FCNAgent(DecidingAgent):
         self.last_decision = decision
         return decision
 
+    def _suppressed(self, values: np.ndarray) -> np.ndarray:
+        """``values`` with the memory's failed grasps at 0 (``values`` when there is none)."""
+        if self.memory is None or self._last_image is None:
+            return values
+        return self.memory.suppress(values, self._last_image)
+
     def observe(self, reward: float) -> None:
-        """Be told the reward of the last action (the application rule listens)."""
+        """Be told the reward of the last action (the application rule and the memory listen)."""
+        if (
+            self.memory is not None
+            and self.last_decision is not None
+            and self._last_image is not None
+        ):
+            self.memory.note(self._last_image, self.last_decision.action, reward)
         observe = getattr(self.selection, "observe", None)
         if observe is not None:
             observe(reward)
@@ -120,11 +142,14 @@ class FCNAgent(DecidingAgent):
         """Start a new bin: forget the last reward and, if given, draw from ``rng`` from now on.
 
         Resets the selection's state (the application rule's "after a failure", also inside
-        a mixed selection) and the last decision.
+        a mixed selection), the memory and the last decision.
         """
         if rng is not None:
             self.rng = rng
         _reset_selection(self.selection)
+        if self.memory is not None:
+            self.memory.forget()
+        self._last_image = None
         self.last_decision = None
         self.last_values = None
 

@@ -151,6 +151,19 @@ def test_a_killed_actor_is_replaced_and_the_run_records_the_same_attempts(
     assert report["sessions"] == [{"actors": 2, "start": 0, "end": 70, "restarts": 2}]
 
 
+@pytest.mark.slow
+def test_the_failure_memory_of_a_replaced_actor_is_rebuilt_by_the_replay(
+    tmp_path: Path, write_config
+) -> None:
+    # each lane's memory lives in its actor; the replacement replays the segment to rebuild it
+    remembering = {**TWO_LANES, "failure_memory": {}}
+    one, _ = _learn(tmp_path / "one", write_config, **remembering)
+    killer = _KillActors(at=(33, 51))
+    two, _ = _learn(tmp_path / "two", write_config, [killer], actors=2, **remembering)
+    assert len(killer.killed) == 2
+    assert _digests(two) == _digests(one)
+
+
 def _command(config: Path, runs: Path, actors: int) -> list[str]:
     return [sys.executable, "-m", "grasp_toolkit.scripts.cli", "learn", "--config", str(config),
             "--runs", str(runs), "--quiet", "--actors", str(actors)]  # fmt: skip
