@@ -24,7 +24,8 @@ Or, without registering, name the factory by its import path, ``"package.module:
   checkpoint, or an ONNX file from ``grasp export --onnx``, which runs without torch; or
   ``onnx=PATH``), with ``selection=NAME`` (default "application"; see
   :func:`agents.fcn.selection.make_selection`), ``device``, ``precision``, ``backend``
-  ("auto", "torch" or "onnx") and ``num_threads`` options;
+  ("auto", "torch" or "onnx"), ``num_threads`` and ``memory`` (true: a
+  :class:`agents.fcn.failure_memory.FailureMemory` of the bin's failed grasps) options;
 * ``heuristic``: :class:`agents.policies.heuristic.HeuristicAgent`.
 """
 
@@ -138,7 +139,9 @@ def _fcn(
     backend: str = "auto",
     num_threads: int | None = None,
     onnx: str | None = None,
+    memory: bool = False,
 ) -> Agent:
+    from agents.fcn.failure_memory import FailureMemory
     from agents.fcn.scoring import InferenceConfig
     from agents.policies.fcn import FCNAgent
 
@@ -156,7 +159,12 @@ def _fcn(
     inference = InferenceConfig(
         device=device, precision=precision, backend=backend, num_threads=threads
     )
-    return FCNAgent.from_checkpoint(path, grid, rng, selection, inference)
+    agent = FCNAgent.from_checkpoint(path, grid, rng, selection, inference)
+    if memory is True:
+        agent.memory = FailureMemory(grid)
+    elif memory is not False:
+        raise ConfigError(f"agent 'fcn': expected memory true or false, got {memory!r}")
+    return agent
 
 
 def _heuristic(grid: GraspGrid, rng: np.random.Generator, **options: Any) -> Agent:

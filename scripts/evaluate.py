@@ -38,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--agent", default="heuristic", help=f"one of {registry.available()}")
     p.add_argument("--model", help="checkpoint or .onnx file for --agent fcn, or 'pretrained'")
     p.add_argument("--selection", help="selection function for --agent fcn")
+    p.add_argument(
+        "--remember-failures",
+        action="store_true",
+        help="--agent fcn skips grasps near a failed one of the bin while the bin there is"
+        " unchanged (agents.fcn.failure_memory)",
+    )
     p.add_argument("--n", type=int, default=10, help="objects to grasp per run")
     p.add_argument("--m", type=int, default=20, help="objects in the bin at the start")
     p.add_argument("--runs", type=int, default=20, help="number of runs")
@@ -68,6 +74,8 @@ def agent_options(args: argparse.Namespace) -> dict[str, Any]:
         options["checkpoint"] = resolve_model(args.model)
     if args.selection is not None:
         options["selection"] = args.selection
+    if args.remember_failures:
+        options["memory"] = True
     return options
 
 

@@ -101,8 +101,10 @@ def config_from_args(args: argparse.Namespace) -> LearnConfig:
 
 def _learn(args: argparse.Namespace) -> int:
     from agents.learning import resolve_run_dir, run_learning
+    from agents.learning.prior import check_datasets
 
     config = config_from_args(args)
+    check_datasets(config)
     connect_if_asked(args)
     run_dir = resolve_run_dir(args.runs, config, fresh=args.fresh)
     print(f"run directory: {run_dir}", flush=True)

@@ -192,6 +192,9 @@ class LearnConfig:
         log_every: TensorBoard charts every this many attempts.
         wait_for_model: timed schedule only: after the random attempts, wait at most this
             many seconds for the first model (random grasps stand in if it does not come).
+        datasets: dataset files of earlier runs that every trainer round trains on together
+            with this run's records, each record with its own split (paper Fig. 7; see
+            :mod:`agents.learning.prior`); paths relative to the working directory.
         failure_memory: each lane remembers its scene's failed grasps while the bin around
             them is unchanged, and the model's selections skip the grasps near them
             (:mod:`agents.fcn.failure_memory`); None: selections see the bare values.
@@ -222,6 +225,7 @@ class LearnConfig:
     log_every: int = 10
     wait_for_model: float = 120.0
     init_model: str | None = None
+    datasets: tuple[str, ...] = ()
     failure_memory: FailureMemoryConfig | None = None
 
     def __post_init__(self) -> None:

@@ -152,9 +152,11 @@ class _Run:
         from torch.utils.tensorboard import SummaryWriter
 
         from agents.data import GraspDatasetWriter
+        from agents.learning.prior import check_datasets
         from agents.training.logger import TrainingLogger
 
         config, grid = self.config, self.config.env.grid
+        check_datasets(config)
         stored = {**records_config(config), "grid": to_dict(grid)}
         meta = {"env_id": config.env_id, "objects": config.objects, "object_set": config.object_set}
         self.writer = GraspDatasetWriter.open(

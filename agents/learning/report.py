@@ -63,6 +63,7 @@ def write_report(
     committed nothing are left out.
     """
     from agents.data import GraspDataset
+    from agents.learning.prior import check_datasets
 
     latest = read_latest(run_dir)
     if latest.version:
@@ -76,6 +77,7 @@ def write_report(
         "name": config.name,
         "schedule": config.schedule,
         **digests(run_dir, config),
+        "datasets": check_datasets(config, digests=True),
         "attempts": len(rewards),
         "training_grasp_rate": float(np.mean(rewards)) if len(rewards) else 0.0,
         "selection_counts": dict(Counter(selection_kind(str(m)) for m in methods)),
@@ -109,6 +111,10 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"- schedule: {report['schedule']}",
         f"- dataset digest: `{report['dataset_digest']}`",
         f"- model digest: `{report['model_digest']}`",
+        *(
+            f"- trained together with `{d['path']}`: {d['records']} records, digest `{d['digest']}`"
+            for d in report.get("datasets", [])
+        ),
         f"- attempts: {report['attempts']} (grasp rate while learning"
         f" {100 * report['training_grasp_rate']:.1f} %)",
         f"- selection counts: {report['selection_counts']}",

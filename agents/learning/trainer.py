@@ -97,14 +97,20 @@ class TrainerState:
 
 
 class _Records:
-    """The committed records read so far, as training samples, extended incrementally."""
+    """The committed records read so far, as training samples, extended incrementally.
 
-    def __init__(self, path: Path, widths: tuple[float, ...]) -> None:
+    With earlier datasets (``prior``, :mod:`agents.learning.prior`) their records come first
+    and every split holds all of them.
+    """
+
+    def __init__(self, path: Path, widths: tuple[float, ...], prior: Any = None) -> None:
         from agents.data import GraspDataset
 
         self.dataset = GraspDataset(path)
         self.widths = widths
-        self.samples: Any = None
+        self.prior = prior
+        self.samples: Any = None if prior is None else prior.samples
+        self.offset = 0 if prior is None else len(prior.samples.rewards)
         self.timestamps = np.zeros(0)
 
     def update(self) -> int:
@@ -126,10 +132,12 @@ class _Records:
         from agents.data.split import in_test_set
 
         test = in_test_set(self.timestamps[:n])
-        return (
-            self.samples.subset(np.flatnonzero(~test)),
-            self.samples.subset(np.flatnonzero(test)),
-        )
+        train_index = np.flatnonzero(~test) + self.offset
+        test_index = np.flatnonzero(test) + self.offset
+        if self.prior is not None:
+            train_index = np.concatenate([self.prior.train_index, train_index])
+            test_index = np.concatenate([self.prior.test_index, test_index])
+        return self.samples.subset(train_index), self.samples.subset(test_index)
 
     def close(self) -> None:
         """Close the dataset."""
@@ -230,7 +238,9 @@ class Trainer:
             if stop.is_set() or os.getppid() != parent_pid:
                 return
             time.sleep(poll)
-        records = _Records(dataset_path, self.config.env.grid.widths)
+        from agents.learning.prior import load_prior
+
+        records = _Records(dataset_path, self.config.env.grid.widths, load_prior(self.config))
         try:
             for _ in range(self.config.trainer.max_rounds):
                 while (due := self.next_due(records.update())) is None:
