@@ -10,18 +10,18 @@ from gymnasium.envs.registration import register
 
 __version__ = "0.1.0"
 
-#: The twins' registered ids and the object set each one drops into its grasp bin.
-TWIN_OBJECT_SETS = {
-    "SimBinGrasp-v0": "cylinders",
-    "SimBinGraspCubes-v0": "cubes",
-    "SimBinGraspNovel-v0": "novel",
+#: The twins' registered ids and their arguments: the object set each one drops into its
+#: grasp bin, and for the tilted twin a ramp of 10 degrees over the bin floor (paper IV-C).
+TWINS: dict[str, dict[str, object]] = {
+    "SimBinGrasp-v0": {"object_set": "cylinders"},
+    "SimBinGraspCubes-v0": {"object_set": "cubes"},
+    "SimBinGraspNovel-v0": {"object_set": "novel"},
+    "SimBinGraspTilted-v0": {"object_set": "cylinders", "floor_tilt": 0.17453292519943295},
 }
-ENV_IDS = tuple(TWIN_OBJECT_SETS)
+ENV_IDS = tuple(TWINS)
 
-for _env_id, _object_set in TWIN_OBJECT_SETS.items():
-    register(
-        id=_env_id, entry_point="sim.sim_env:SimBinGraspEnv", kwargs={"object_set": _object_set}
-    )
+for _env_id, _kwargs in TWINS.items():
+    register(id=_env_id, entry_point="sim.sim_env:SimBinGraspEnv", kwargs=_kwargs)
 # The real cell (needs the hardware, or sim.emulators on loopback); not in ENV_IDS. The
 # factory reads its YAML cell config (cell_config=PATH) into a RealCellConfig.
 register(id="RealBinGrasp-v0", entry_point="grasp_env.factory:make_real_env")

@@ -3,7 +3,9 @@
 Each bin is one static body of five boxes (floor and four walls) whose frame is the
 :class:`grasp_env.config.BinPlacement` pose: origin at the centre of the inner floor, z up.
 The table is a plane just under the bins' floors, so that parts that leave the bins land
-somewhere the cell can find them.
+somewhere the cell can find them. A ``floor_tilt`` adds a ramp over the whole inner floor,
+rising along the bin's x axis (paper IV-C: "simple height differences have no measurable
+effect").
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import pybullet
 
 from grasp_env.config import CellLayout
+from grasp_env.errors import ConfigError
 from sim.transforms import to_bullet
 from sim.world import World
 
@@ -34,12 +37,32 @@ class BinSpec:
         floor_thickness: metres; the table lies this far below the inner floor.
         friction: lateral friction of the bins' plastic and of the table.
         colour: RGBA of the bins.
+        floor_tilt: the ramp's slope, radians (0: none); its low edge lies on the floor at
+            -x, its high edge ``bin_inner[0] * tan(floor_tilt)`` above it at +x.
     """
 
     wall_thickness: float = 0.01
     floor_thickness: float = 0.01
     friction: float = 0.5
     colour: tuple[float, float, float, float] = (0.15, 0.3, 0.75, 1.0)
+    floor_tilt: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.floor_tilt <= np.deg2rad(20.0):
+            raise ConfigError(
+                f"bins.floor_tilt: expected 0 to 20 degrees (radians), got {self.floor_tilt}"
+            )
+
+
+def _ramp(hx: float, hy: float, thickness: float, tilt: float) -> tuple[list, list, list]:
+    """The ramp's box: half extents, centre and orientation in the bin frame."""
+    half_length = hx / np.cos(tilt)
+    top_centre = np.array([0.0, 0.0, hx * np.tan(tilt)])
+    normal = np.array([-np.sin(tilt), 0.0, np.cos(tilt)])
+    centre = top_centre - normal * thickness / 2.0
+    # a turn of -tilt about y lifts the box's +x end
+    orientation = [0.0, float(np.sin(-tilt / 2.0)), 0.0, float(np.cos(-tilt / 2.0))]
+    return [half_length, hy, thickness / 2.0], centre.tolist(), orientation
 
 
 def build_bins(world: World, layout: CellLayout, spec: BinSpec) -> None:
@@ -62,17 +85,24 @@ def build_bins(world: World, layout: CellLayout, spec: BinSpec) -> None:
     ]
     halves = [b[0] for b in boxes]
     centres = [b[1] for b in boxes]
+    turns: dict[str, list] = {}  # orientations only with a ramp: the plain bin stays as it was
+    if spec.floor_tilt > 0:
+        half, centre, turn = _ramp(hx, hy, f, spec.floor_tilt)
+        halves, centres = [*halves, half], [*centres, centre]
+        turns = {"Frame": [[0.0, 0.0, 0.0, 1.0]] * len(boxes) + [turn]}
     for index, placement in enumerate(layout.bins):
         shape = c.createCollisionShapeArray(
-            [pybullet.GEOM_BOX] * len(boxes),
+            [pybullet.GEOM_BOX] * len(halves),
             halfExtents=halves,
             collisionFramePositions=centres,
+            **{f"collision{k}Orientations": v for k, v in turns.items()},
         )
         visual = c.createVisualShapeArray(
-            [pybullet.GEOM_BOX] * len(boxes),
+            [pybullet.GEOM_BOX] * len(halves),
             halfExtents=halves,
             visualFramePositions=centres,
-            rgbaColors=[list(spec.colour)] * len(boxes),
+            rgbaColors=[list(spec.colour)] * len(halves),
+            **{f"visual{k}Orientations": v for k, v in turns.items()},
         )
         position, orientation = to_bullet(placement.pose)
         body = c.createMultiBody(0.0, shape, visual, position, orientation)

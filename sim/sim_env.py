@@ -79,6 +79,8 @@ class SimBinGraspEnv(BinGraspEnv):
     | config | EnvConfig() | :class:`grasp_env.config.EnvConfig`: grid, primitive, mode |
     | twin | TwinConfig() | :class:`sim.config.TwinConfig`: physics, models, timing; its |
     |  |  | object_set, objects and artefacts are replaced by the arguments above |
+    | floor_tilt | None | a ramp over the bin floor of this slope, radians (None: the twin's, |
+    |  |  | none by default); ``SimBinGraspTilted-v0`` has 10 degrees |
 
     ## Version History
 
@@ -93,8 +95,11 @@ class SimBinGraspEnv(BinGraspEnv):
         render_mode: str | None = None,
         config: EnvConfig | None = None,
         twin: TwinConfig | None = None,
+        floor_tilt: float | None = None,
     ) -> None:
         base = twin if twin is not None else TwinConfig()
+        if floor_tilt is not None:
+            base = replace(base, bins=replace(base.bins, floor_tilt=floor_tilt))
         self.twin_config = replace(
             base, object_set=object_set, objects=objects, artefacts=artefacts
         )
