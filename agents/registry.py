@@ -31,68 +31,23 @@ Or, without registering, name the factory by its import path, ``"package.module:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from agents.base import Agent
+from agents.names import Registry
 from grasp_env.errors import ConfigError
 from grasp_env.grasp_grid import GraspGrid
 
 AgentFactory = Callable[..., Agent]
 
-_FACTORIES: dict[str, AgentFactory] = {}
-
-
-def register(name: str, factory: AgentFactory, overwrite: bool = False) -> None:
-    """Make ``factory`` available as ``name``.
-
-    Raises:
-        ConfigError: ``name`` is taken (and ``overwrite`` is False), empty, or has a colon.
-    """
-    if not name or ":" in name:
-        raise ConfigError(f"expected an agent name without ':', got {name!r}")
-    if not callable(factory):
-        raise ConfigError(f"expected a callable factory for {name!r}, got {factory!r}")
-    if name in _FACTORIES and not overwrite:
-        raise ConfigError(
-            f"agent name {name!r} is already registered; pass overwrite=True to replace it"
-        )
-    _FACTORIES[name] = factory
-
-
-def unregister(name: str) -> None:
-    """Forget ``name`` (no error if it is not registered)."""
-    _FACTORIES.pop(name, None)
-
-
-def available() -> list[str]:
-    """The registered names, sorted."""
-    return sorted(_FACTORIES)
-
-
-def get(name: str) -> AgentFactory:
-    """The factory of ``name``, or of the import path ``"module:function"``.
-
-    Raises:
-        ConfigError: the name is neither registered nor an importable path.
-    """
-    if name in _FACTORIES:
-        return _FACTORIES[name]
-    if ":" in name:
-        module_name, _, attribute = name.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module_name), attribute)
-        except (ImportError, AttributeError) as exc:
-            raise ConfigError(
-                f"expected an importable 'module:function', got {name!r}: {exc}"
-            ) from exc
-        if not callable(factory):
-            raise ConfigError(f"expected {name!r} to be callable, got {type(factory).__name__}")
-        return factory
-    raise ConfigError(f"expected an agent name in {available()} or 'module:function', got {name!r}")
+_AGENTS: Registry[AgentFactory] = Registry("agent", imports=True)
+register = _AGENTS.register
+unregister = _AGENTS.unregister
+available = _AGENTS.available
+get = _AGENTS.get
 
 
 def make(name: str, grid: GraspGrid, rng: np.random.Generator, **options: Any) -> Agent:

@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 
 from agents.evaluation import AgentSpec
+from agents.names import Registry
 from grasp_env.errors import ConfigError
 
 
@@ -45,30 +46,9 @@ class Learned:
 
 Learner = Callable[..., Learned]
 
-_LEARNERS: dict[str, Learner] = {}
-
-
-def register(name: str, learner: Learner, overwrite: bool = False) -> None:
-    """Make ``learner`` available to :func:`learn` as ``name``.
-
-    Raises:
-        ConfigError: ``name`` is empty or taken (and ``overwrite`` is False), or ``learner``
-            is not callable.
-    """
-    if not name:
-        raise ConfigError("expected a learner name, got an empty one")
-    if not callable(learner):
-        raise ConfigError(f"expected a callable learner for {name!r}, got {learner!r}")
-    if name in _LEARNERS and not overwrite:
-        raise ConfigError(
-            f"learner name {name!r} is already registered; pass overwrite=True to replace it"
-        )
-    _LEARNERS[name] = learner
-
-
-def available() -> list[str]:
-    """The registered learner names, sorted."""
-    return sorted(_LEARNERS)
+_LEARNERS: Registry[Learner] = Registry("learner")
+register = _LEARNERS.register
+available = _LEARNERS.available
 
 
 def learn(name: str, *, attempts: int, seed: int, object_set: str, out_dir: Path) -> Learned:
@@ -77,13 +57,10 @@ def learn(name: str, *, attempts: int, seed: int, object_set: str, out_dir: Path
     Raises:
         ConfigError: an unknown ``name``, ``attempts`` < 1 or a negative ``seed``.
     """
-    if name not in _LEARNERS:
-        raise ConfigError(f"expected a learner in {available()}, got {name!r}")
+    learner = _LEARNERS.get(name)
     if attempts < 1 or seed < 0:
         raise ConfigError(f"expected attempts >= 1 and seed >= 0, got {attempts} and {seed}")
-    return _LEARNERS[name](
-        attempts=attempts, seed=seed, object_set=object_set, out_dir=Path(out_dir)
-    )
+    return learner(attempts=attempts, seed=seed, object_set=object_set, out_dir=Path(out_dir))
 
 
 def _learn_sb3(algo: str, *, attempts: int, seed: int, object_set: str, out_dir: Path) -> Learned:

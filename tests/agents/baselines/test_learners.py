@@ -39,7 +39,7 @@ def test_a_taken_name_is_refused_unless_overwritten():
             learners.register("test_fake", fake)
         learners.register("test_fake", fake, overwrite=True)
     finally:
-        learners._LEARNERS.pop("test_fake")
+        learners._LEARNERS.unregister("test_fake")
 
 
 def test_learn_passes_its_arguments_to_the_learner(tmp_path):
@@ -53,7 +53,7 @@ def test_learn_passes_its_arguments_to_the_learner(tmp_path):
     try:
         learned = learn("test_fake", attempts=7, seed=2, object_set="cubes", out_dir=tmp_path)
     finally:
-        learners._LEARNERS.pop("test_fake")
+        learners._LEARNERS.unregister("test_fake")
     assert seen == {"attempts": 7, "seed": 2, "object_set": "cubes", "out_dir": tmp_path}
     assert learned.attempts == 7
 

@@ -49,7 +49,9 @@ def test_a_baseline_learner_trains_once_per_budget(tmp_path, monkeypatch):
         calls.append(kwargs["attempts"])
         return Learned(AgentSpec("random"), kwargs["attempts"], 0.5)
 
-    monkeypatch.setitem(registry._LEARNERS, "test_fake", fake)  # registered for this test only
+    monkeypatch.setitem(
+        registry._LEARNERS._items, "test_fake", fake
+    )  # registered for this test only
     out = learner("test_fake")(budgets=(5, 10), seed=0, object_set="cylinders", out_dir=tmp_path)
     assert calls == [5, 10]
     assert sorted(out) == [5, 10]
