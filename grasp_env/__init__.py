@@ -11,12 +11,14 @@ from gymnasium.envs.registration import register
 __version__ = "0.1.0"
 
 #: The twins' registered ids and their arguments: the object set each one drops into its
-#: grasp bin, and for the tilted twin a ramp of 10 degrees over the bin floor (paper IV-C).
+#: grasp bin; the paper's IV-C tests change the bins: a ramp of 10 degrees over the floor, or
+#: no walls (the parts lie on a plate, as on a table).
 TWINS: dict[str, dict[str, object]] = {
     "SimBinGrasp-v0": {"object_set": "cylinders"},
     "SimBinGraspCubes-v0": {"object_set": "cubes"},
     "SimBinGraspNovel-v0": {"object_set": "novel"},
-    "SimBinGraspTilted-v0": {"object_set": "cylinders", "floor_tilt": 0.17453292519943295},
+    "SimBinGraspTilted-v0": {"object_set": "cylinders", "bins": {"floor_tilt": 0.174532925}},
+    "SimBinGraspTable-v0": {"object_set": "cylinders", "bins": {"walls": False}},
 }
 ENV_IDS = tuple(TWINS)
 

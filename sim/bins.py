@@ -39,6 +39,8 @@ class BinSpec:
         colour: RGBA of the bins.
         floor_tilt: the ramp's slope, radians (0: none); its low edge lies on the floor at
             -x, its high edge ``bin_inner[0] * tan(floor_tilt)`` above it at +x.
+        walls: False leaves the walls out: the parts lie on a plate the size of the bin, as
+            on a table (paper IV-C: "as well as removing the bin").
     """
 
     wall_thickness: float = 0.01
@@ -46,6 +48,7 @@ class BinSpec:
     friction: float = 0.5
     colour: tuple[float, float, float, float] = (0.15, 0.3, 0.75, 1.0)
     floor_tilt: float = 0.0
+    walls: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.floor_tilt <= np.deg2rad(20.0):
@@ -83,6 +86,8 @@ def build_bins(world: World, layout: CellLayout, spec: BinSpec) -> None:
         ([hx, t / 2.0, half_height], [0.0, hy + t / 2.0, wall_z]),
         ([hx, t / 2.0, half_height], [0.0, -hy - t / 2.0, wall_z]),
     ]
+    if not spec.walls:
+        boxes = boxes[:1]
     halves = [b[0] for b in boxes]
     centres = [b[1] for b in boxes]
     turns: dict[str, list] = {}  # orientations only with a ramp: the plain bin stays as it was

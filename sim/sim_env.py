@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
-from grasp_env.config import EnvConfig
+from grasp_env.config import EnvConfig, from_dict, to_dict
 from grasp_env.env import BinGraspEnv
 from grasp_env.extras import needs_extras
 
 # The twin ids' entry point: without pybullet, gymnasium.make names the extra to install.
 with needs_extras("the PyBullet twin"):
+    from sim.bins import BinSpec
     from sim.cell import TwinCell
     from sim.config import TwinConfig
 
@@ -79,8 +82,9 @@ class SimBinGraspEnv(BinGraspEnv):
     | config | EnvConfig() | :class:`grasp_env.config.EnvConfig`: grid, primitive, mode |
     | twin | TwinConfig() | :class:`sim.config.TwinConfig`: physics, models, timing; its |
     |  |  | object_set, objects and artefacts are replaced by the arguments above |
-    | floor_tilt | None | a ramp over the bin floor of this slope, radians (None: the twin's, |
-    |  |  | none by default); ``SimBinGraspTilted-v0`` has 10 degrees |
+    | bins | None | fields of :class:`sim.bins.BinSpec` over the twin's: ``floor_tilt`` (a |
+    |  |  | ramp over the floor, radians; ``SimBinGraspTilted-v0`` has 10 degrees) or |
+    |  |  | ``walls`` (False: a plate without walls, ``SimBinGraspTable-v0``) |
 
     ## Version History
 
@@ -95,11 +99,11 @@ class SimBinGraspEnv(BinGraspEnv):
         render_mode: str | None = None,
         config: EnvConfig | None = None,
         twin: TwinConfig | None = None,
-        floor_tilt: float | None = None,
+        bins: Mapping[str, Any] | None = None,
     ) -> None:
         base = twin if twin is not None else TwinConfig()
-        if floor_tilt is not None:
-            base = replace(base, bins=replace(base.bins, floor_tilt=floor_tilt))
+        if bins:
+            base = replace(base, bins=from_dict(BinSpec, {**to_dict(base.bins), **bins}, "bins"))
         self.twin_config = replace(
             base, object_set=object_set, objects=objects, artefacts=artefacts
         )

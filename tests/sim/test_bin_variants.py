@@ -1,4 +1,4 @@
-"""The tilted twin: a ramp over the bin floor rising 10 degrees along x (paper IV-C)."""
+"""The paper's IV-C bins: a ramp over the floor rising 10 degrees along x, and no walls."""
 
 from __future__ import annotations
 
@@ -37,3 +37,27 @@ def test_the_plain_twin_has_a_flat_floor():
 def test_a_floor_tilt_beyond_twenty_degrees_is_refused():
     with pytest.raises(ConfigError, match=r"bins\.floor_tilt: expected 0 to 20 degrees"):
         BinSpec(floor_tilt=0.5)
+
+
+def test_the_table_twin_has_no_walls_and_keeps_most_parts_on_its_plate():
+    env = gym.make("SimBinGraspTable-v0", objects=20)
+    try:
+        observation, _ = env.reset(seed=0)
+        inside, _ = env.unwrapped.cell.objects_in_bins()
+    finally:
+        env.close()
+    # no wall tops along the image border: the walls' 80 mm would show there
+    border = np.concatenate(
+        [observation["height"][:, :4].ravel(), observation["height"][:, -4:].ravel()]
+    )
+    assert border.max() < 0.03
+    assert 12 <= inside <= 20
+
+
+def test_the_plain_twin_shows_its_walls():
+    env = gym.make("SimBinGrasp-v0", objects=1)
+    try:
+        observation, _ = env.reset(seed=0)
+    finally:
+        env.close()
+    assert observation["height"][:, :4].max() > 0.07
