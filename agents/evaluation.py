@@ -271,10 +271,17 @@ def summarise(n: int, m: int, bins: list[BinResult]) -> EvaluationResult:
     )
 
 
-def _check_protocol(n: int, runs: int, seed: int, max_attempts: int | None) -> int:
-    """The attempt budget per bin; refuses counts below 1 and a negative seed."""
-    if n < 1 or runs < 1:
-        raise ConfigError(f"expected n >= 1 and runs >= 1, got n={n}, runs={runs}")
+def _check_runs(n: int, runs: int, seed: int, max_attempts: int | None) -> int:
+    """:func:`_check_protocol` for ``runs`` bins, which must be at least 1."""
+    if runs < 1:
+        raise ConfigError(f"expected runs >= 1, got {runs}")
+    return _check_protocol(n, seed, max_attempts)
+
+
+def _check_protocol(n: int, seed: int, max_attempts: int | None) -> int:
+    """The attempt budget per bin; refuses n below 1 and a negative seed."""
+    if n < 1:
+        raise ConfigError(f"expected n >= 1, got n={n}")
     if seed < 0:
         raise ConfigError(f"expected a seed >= 0, got {seed}")
     if max_attempts is not None and max_attempts < 1:
@@ -312,7 +319,7 @@ def evaluate(
     Raises:
         ConfigError: n, runs or max_attempts below 1, or a negative seed.
     """
-    budget = _check_protocol(n, runs, seed, max_attempts)
+    budget = _check_runs(n, runs, seed, max_attempts)
     bins = []
     for k in range(runs):
         bins.append(run_bin(env, agent, n, budget, seed, k))
@@ -465,7 +472,7 @@ def evaluate_bins(
     Raises:
         ConfigError: as :func:`run_bins`, and for runs below 1.
     """
-    _check_protocol(n, runs, seed, max_attempts)
+    _check_runs(n, runs, seed, max_attempts)
 
     def report(result: BinResult) -> None:
         if progress is not None:
@@ -520,7 +527,7 @@ def run_bins(
             that cannot be sent to another process.
     """
     indices = [int(k) for k in indices]
-    budget = _check_protocol(n, max(1, len(indices)), seed, max_attempts)
+    budget = _check_protocol(n, seed, max_attempts)
     if n > env_spec.m:
         raise ConfigError(
             f"expected n <= m: at most the {env_spec.m} objects in the bin, got n={n}"

@@ -151,15 +151,9 @@ class LaneActor:
 class RayActorPool(ActorPool):
     """``config.actors`` Ray actors feeding one :class:`Committer`; see the module.
 
-    The slots, restarts and message handling are :class:`~agents.learning.actors.ActorPool`'s;
-    a slot's ``process`` is its Ray actor here, and its ``conn`` the exchange in flight.
-
-    Args:
-        config: the run's config.
-        run_dir: the run directory (in this process's file system).
-        committer: the writer's side.
-        trainer_alive: whether the trainer process still runs.
-        clock: where the actors' part times and the writer's waits are summed.
+    The arguments, slots, restarts and message handling are
+    :class:`~agents.learning.actors.ActorPool`'s; a slot's ``process`` is its Ray actor here,
+    and its ``conn`` the exchange in flight.
     """
 
     def __init__(
