@@ -6,6 +6,8 @@ hardware library is imported until an environment is made.
 
 from __future__ import annotations
 
+import math
+
 from gymnasium.envs.registration import register
 
 __version__ = "0.1.0"
@@ -17,7 +19,7 @@ TWINS: dict[str, dict[str, object]] = {
     "SimBinGrasp-v0": {"object_set": "cylinders"},
     "SimBinGraspCubes-v0": {"object_set": "cubes"},
     "SimBinGraspNovel-v0": {"object_set": "novel"},
-    "SimBinGraspTilted-v0": {"object_set": "cylinders", "bins": {"floor_tilt": 0.174532925}},
+    "SimBinGraspTilted-v0": {"object_set": "cylinders", "bins": {"floor_tilt": math.radians(10.0)}},
     "SimBinGraspTable-v0": {"object_set": "cylinders", "bins": {"walls": False}},
 }
 ENV_IDS = tuple(TWINS)

@@ -3,9 +3,9 @@
 Each bin is one static body of five boxes (floor and four walls) whose frame is the
 :class:`grasp_env.config.BinPlacement` pose: origin at the centre of the inner floor, z up.
 The table is a plane just under the bins' floors, so that parts that leave the bins land
-somewhere the cell can find them. A ``floor_tilt`` adds a ramp over the whole inner floor,
-rising along the bin's x axis (paper IV-C: "simple height differences have no measurable
-effect").
+somewhere the cell can find them. For the paper's IV-C tests ("simple height differences have
+no measurable effect, as well as removing the bin"), a ``floor_tilt`` adds a ramp over the
+whole inner floor, rising along the bin's x axis, and ``walls`` False leaves only the floor.
 """
 
 from __future__ import annotations
@@ -90,24 +90,28 @@ def build_bins(world: World, layout: CellLayout, spec: BinSpec) -> None:
         boxes = boxes[:1]
     halves = [b[0] for b in boxes]
     centres = [b[1] for b in boxes]
-    turns: dict[str, list] = {}  # orientations only with a ramp: the plain bin stays as it was
+    # orientations only with a ramp, so that the plain bin is built exactly as before
+    collision_turns: dict[str, list] = {}
+    visual_turns: dict[str, list] = {}
     if spec.floor_tilt > 0:
         half, centre, turn = _ramp(hx, hy, f, spec.floor_tilt)
         halves, centres = [*halves, half], [*centres, centre]
-        turns = {"Frame": [[0.0, 0.0, 0.0, 1.0]] * len(boxes) + [turn]}
+        turns = [[0.0, 0.0, 0.0, 1.0]] * len(boxes) + [turn]
+        collision_turns = {"collisionFrameOrientations": turns}
+        visual_turns = {"visualFrameOrientations": turns}
     for index, placement in enumerate(layout.bins):
         shape = c.createCollisionShapeArray(
             [pybullet.GEOM_BOX] * len(halves),
             halfExtents=halves,
             collisionFramePositions=centres,
-            **{f"collision{k}Orientations": v for k, v in turns.items()},
+            **collision_turns,
         )
         visual = c.createVisualShapeArray(
             [pybullet.GEOM_BOX] * len(halves),
             halfExtents=halves,
             visualFramePositions=centres,
             rgbaColors=[list(spec.colour)] * len(halves),
-            **{f"visual{k}Orientations": v for k, v in turns.items()},
+            **visual_turns,
         )
         position, orientation = to_bullet(placement.pose)
         body = c.createMultiBody(0.0, shape, visual, position, orientation)
