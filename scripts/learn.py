@@ -114,6 +114,8 @@ def _learn(args: argparse.Namespace) -> int:
 
 
 def _print_result(report: dict, run_dir: Path) -> None:
+    from agents.learning.versions import pinned_versions, version_differences
+
     final = report.get("final_evaluation") or {}
     if final:
         print(
@@ -126,6 +128,13 @@ def _print_result(report: dict, run_dir: Path) -> None:
         print(f"schedule: {report['schedule']}")
         print(f"dataset digest: {report['dataset_digest']}")
         print(f"model digest:   {report['model_digest']}", flush=True)
+        differ = version_differences(report.get("libraries", {}), pinned_versions())
+        if differ:
+            print(
+                "these libraries differ from configs/constraints.txt, so the digests may"
+                f" differ from the published ones: {'; '.join(differ)}",
+                flush=True,
+            )
 
 
 def _curve(run_dir: Path) -> int:

@@ -4,7 +4,9 @@ Besides the figures (the curve, the final evaluation, attempts to reach 90, 95 a
 selection mix, wall time and where it went) it carries the run's identity: the schedule, the
 ``dataset_digest`` (:mod:`agents.data.digest`) and the ``model_digest`` of the final weights
 (:func:`agents.fcn.checkpoint.model_digest`). Two runs of one lockstep config and seed show
-the same two digests; that is how a user sees at once whether a run reproduced another.
+the same two digests, given the same versions of the libraries that compute them, which the
+report lists as ``libraries`` (:mod:`agents.learning.versions`); that is how a user sees at
+once whether a run reproduced another, and if not, whether the libraries are why.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from agents.learning.rundir import (
     read_latest,
     write_atomic,
 )
+from agents.learning.versions import installed_versions, pinned_versions
 
 REACH = (0.90, 0.95, 0.97)
 
@@ -78,6 +81,7 @@ def write_report(
         "schedule": config.schedule,
         **digests(run_dir, config),
         "datasets": check_datasets(config, digests=True),
+        "libraries": installed_versions(list(pinned_versions())),
         "attempts": len(rewards),
         "training_grasp_rate": float(np.mean(rewards)) if len(rewards) else 0.0,
         "selection_counts": dict(Counter(selection_kind(str(m)) for m in methods)),
@@ -111,6 +115,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         f"- schedule: {report['schedule']}",
         f"- dataset digest: `{report['dataset_digest']}`",
         f"- model digest: `{report['model_digest']}`",
+        f"- libraries: {', '.join(f'{k} {v}' for k, v in report.get('libraries', {}).items())}",
         *(
             f"- trained together with `{d['path']}`: {d['records']} records, digest `{d['digest']}`"
             for d in report.get("datasets", [])

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from agents.data import GraspDataset
 from agents.learning import load_config, resolve_run_dir, run_learning
 from agents.learning.rundir import read_latest
+from agents.learning.versions import pinned_versions
 from grasp_toolkit.scripts.cli import main as grasp
 
 
@@ -65,6 +67,12 @@ def test_curve_and_report(finished_run: Path) -> None:
     assert [p["attempts"] for p in report["curve"]] == [35, 70]
     assert report["final_evaluation"]["attempts"] >= 2
     assert "Learning curve" in (finished_run / "report.md").read_text()
+
+
+def test_report_lists_the_installed_versions_of_the_pinned_libraries(finished_run: Path):
+    report = json.loads((finished_run / "report.json").read_text())
+    assert set(report["libraries"]) == set(pinned_versions())
+    assert report["libraries"]["numpy"] == np.__version__
 
 
 def test_plot_writes_png_and_table(finished_run: Path, capsys: pytest.CaptureFixture) -> None:
