@@ -11,8 +11,9 @@ end it prints the dataset and model digests: two runs of one config and seed und
 lockstep schedule print the same two, for any K. ``--ray auto`` makes the K actors Ray
 actors (one CPU each) on this machine's Ray cluster or a new local one, ``--ray HOST:PORT``
 on the cluster whose head is there (reached within ``--ray-timeout`` seconds, or an error);
-the dataset writer and the trainer stay in this process's machine, and the records are the
-same.
+the trainer becomes a Ray actor as well, on a GPU when the cluster has one
+(:mod:`agents.learning.ray_trainer`); the dataset writer stays in this process, and with a
+CPU trainer the records are the same.
 ``grasp learn --curve RUN`` evaluates the learning-curve points a run has no figures for yet
 (from the checkpoints kept for them) and rewrites its report. ``grasp learn --plot RUN
 [RUN ...]`` draws the runs' curves in one ``learning_curve.png`` (in the first RUN, or

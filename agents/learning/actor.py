@@ -145,7 +145,7 @@ class ModelSource:
         deadline = time.monotonic() + wait_seconds
         while self.checkpoints.latest() < version:
             if not self.trainer_alive():
-                raise LearningError(f"the trainer process died before model version {version}")
+                raise LearningError(f"the trainer died before model version {version}")
             if time.monotonic() >= deadline:
                 self.clock.add("waiting for the model", start)
                 return

@@ -3,7 +3,8 @@
 :func:`run_learning` opens (creates or resumes) the run's grasp dataset, whose committed
 count *is* the attempt counter: a loop killed at any moment and started again goes on from
 the next attempt, never losing or repeating a recorded one. It starts the trainer
-(:mod:`agents.learning.trainer`) in a spawned process and collects: with ``actors: 1`` an
+(:mod:`agents.learning.trainer`) in a spawned process (with ``ray_address``, as a Ray actor:
+:mod:`agents.learning.ray_trainer`) and collects: with ``actors: 1`` an
 :class:`~agents.learning.actor.Actor` in this process owns every lane's env
 (:mod:`agents.learning.lanes`), with more an :class:`~agents.learning.actors.ActorPool` runs
 them in their own processes, and with ``ray_address`` a
@@ -169,12 +170,21 @@ class _Run:
         self.resources.append(self.logger)
         if config.init_model and read_latest(self.run_dir).version == 0:
             _start_from(self.run_dir, config)
-        self.process, self.stop = _start_trainer(self.run_dir, config)
-        self.models = ModelSource(self.run_dir, config, self.process.is_alive, self.clock)
+        self.trainer = self._start_trainer()
+        self.models = ModelSource(self.run_dir, config, self.trainer.is_alive, self.clock)
         return self
 
+    def _start_trainer(self) -> Any:
+        if self.ray_address is None:
+            return TrainerProcess(self.run_dir, self.config)
+        from agents.learning.ray_trainer import RayTrainer
+        from agents.raycluster import connect
+
+        connect(self.ray_address)
+        return RayTrainer(self.run_dir, self.config)
+
     def __exit__(self, *exc: object) -> None:
-        _stop_trainer(self.process, self.stop, timeout=10.0)
+        self.trainer.stop(timeout=10.0)
         write_progress(self.run_dir, self.progress())
         for resource in reversed(self.resources):
             resource.close()
@@ -232,7 +242,7 @@ class _Run:
         self.session = {"actors": self.config.actors, "start": self.count, "end": self.count,
                         "restarts": 0}  # fmt: skip
         if self.ray_address is not None:
-            self.session["ray"] = 1
+            self.session |= {"ray": 1, "trainer": self.trainer.device}
         self.sessions.append(self.session)
         write_progress(self.run_dir, self.progress())
 
@@ -240,15 +250,13 @@ class _Run:
         config = self.config
         if self.ray_address is not None:
             from agents.learning.ray_actors import RayActorPool
-            from agents.raycluster import connect
 
-            connect(self.ray_address)
-            self.pool = RayActorPool(config, self.run_dir, committer, self.process.is_alive,
+            self.pool = RayActorPool(config, self.run_dir, committer, self.trainer.is_alive,
                                      self.clock)  # fmt: skip
             self.pool.collect()
             return
         if config.actors > 1:
-            self.pool = ActorPool(config, self.run_dir, committer, self.process.is_alive,
+            self.pool = ActorPool(config, self.run_dir, committer, self.trainer.is_alive,
                                   self.clock)  # fmt: skip
             self.pool.collect()
             return
@@ -272,7 +280,7 @@ class _Run:
         if config.schedule == "lockstep":
             final = RoundSchedule.of(config).final_version(config.target_attempts)
             self.models.load(final, wait_seconds=float("inf"))
-        _stop_trainer(self.process, self.stop)
+        self.trainer.stop()
         latest = read_latest(self.run_dir)
         counts = tuple(c for c in (*config.evaluation.at, config.target_attempts)
                        if c <= config.target_attempts)  # fmt: skip
@@ -302,28 +310,36 @@ def _start_from(run_dir: Path, config: LearnConfig) -> None:
     write_latest(run_dir, Latest(1, name, 0, {}))
 
 
-def _start_trainer(run_dir: Path, config: LearnConfig) -> tuple[Any, Any]:
-    from agents.learning.trainer import trainer_main
+class TrainerProcess:
+    """The trainer in a spawned process of this machine (:func:`trainer_main`)."""
 
-    ctx = mp.get_context("spawn")
-    stop = ctx.Event()
-    process = ctx.Process(
-        target=trainer_main,
-        args=(str(run_dir), config_to_dict(config), os.getpid(), stop),
-        name="grasp-trainer",
-        daemon=True,
-    )
-    process.start()
-    write_atomic(run_dir / TRAINER_PID, str(process.pid))
-    return process, stop
+    device = "cpu"
 
+    def __init__(self, run_dir: Path, config: LearnConfig) -> None:
+        from agents.learning.trainer import trainer_main
 
-def _stop_trainer(process: Any, stop: Any, timeout: float = 60.0) -> None:
-    stop.set()
-    process.join(timeout)
-    if process.is_alive():
-        process.kill()
-        process.join(5.0)
+        ctx = mp.get_context("spawn")
+        self.stopping = ctx.Event()
+        self.process = ctx.Process(
+            target=trainer_main,
+            args=(str(run_dir), config_to_dict(config), os.getpid(), self.stopping),
+            name="grasp-trainer",
+            daemon=True,
+        )
+        self.process.start()
+        write_atomic(run_dir / TRAINER_PID, str(self.process.pid))
+
+    def is_alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.is_alive()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """End it after its current round (killed after ``timeout`` seconds)."""
+        self.stopping.set()
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5.0)
 
 
 __all__ = ["run_learning"]

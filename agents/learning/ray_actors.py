@@ -9,9 +9,9 @@ Ray actor (one CPU, spread over the nodes) that builds its lanes' twins itself a
 :meth:`LaneActor.exchange` call in flight per actor: the call brings the committed count
 (the admission of :class:`RayResults` holds an attempt back while it is ``ahead`` or more
 past it, as with processes) and returns what finished meanwhile, which the pool hands to
-the :class:`~agents.learning.commit.Committer`. The dataset writer and the trainer stay in
-the driver's process and node, where the run directory is (the trainer as the same local
-process as without Ray).
+the :class:`~agents.learning.commit.Committer`. The dataset writer stays in the driver's
+process and node, where the run directory is; the trainer is a Ray actor of its own
+(:mod:`.ray_trainer`).
 
 **No deadlock**, by the argument of :mod:`.actors`: the committed count an actor sees is at
 most the writer's, so it is held back at most as long, and the lowest uncommitted attempt is

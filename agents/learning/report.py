@@ -153,7 +153,7 @@ def session_summary(sessions: Sequence[dict[str, int]]) -> str:
     for s in sessions:
         k = s["actors"]
         replaced = f" ({s['restarts']} replaced)" if s.get("restarts") else ""
-        on = " on Ray" if s.get("ray") else ""
+        on = f" on Ray (trainer: {s.get('trainer', 'cpu')})" if s.get("ray") else ""
         parts.append(
             f"{s['start']}-{s['end'] - 1} with {k} actor{'s' if k > 1 else ''}{on}{replaced}"
         )

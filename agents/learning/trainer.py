@@ -26,6 +26,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,10 +104,8 @@ class _Records:
     and every split holds all of them.
     """
 
-    def __init__(self, path: Path, widths: tuple[float, ...], prior: Any = None) -> None:
-        from agents.data import GraspDataset
-
-        self.dataset = GraspDataset(path)
+    def __init__(self, reader: Any, widths: tuple[float, ...], prior: Any = None) -> None:
+        self.dataset = reader  # refresh() -> committed count, read(slice) -> GraspArrays
         self.widths = widths
         self.prior = prior
         self.samples: Any = None if prior is None else prior.samples
@@ -140,7 +139,7 @@ class _Records:
         return self.samples.subset(train_index), self.samples.subset(test_index)
 
     def close(self) -> None:
-        """Close the dataset."""
+        """Close the reader."""
         self.dataset.close()
 
 
@@ -151,9 +150,12 @@ class Trainer:
         run_dir: the run directory.
         config: the run's config.
         logger: where the round figures go (:class:`agents.training.logger.TrainingLogger`).
+        device: the torch device that trains ("cpu", or "cuda" for a Ray trainer on a GPU).
     """
 
-    def __init__(self, run_dir: Path, config: LearnConfig, logger: Any) -> None:
+    def __init__(
+        self, run_dir: Path, config: LearnConfig, logger: Any, device: str = "cpu"
+    ) -> None:
         from agents.fcn.checkpoint import load_checkpoint
 
         self.run_dir, self.config, self.logger = run_dir, config, logger
@@ -162,6 +164,7 @@ class Trainer:
         self.train_config = dataclasses.replace(
             tc.train,
             num_threads=1,
+            device=device,
             retrain_from_scratch=False,
             deterministic=tc.train.deterministic or config.schedule == "lockstep",
         )
@@ -230,21 +233,21 @@ class Trainer:
         for old in range(max(1, keep_from - 20), keep_from):
             (folder / checkpoint_name(old)).unlink(missing_ok=True)
 
-    def serve(self, stop: Any, parent_pid: int) -> None:
-        """Do the rounds as they fall due until ``stop`` is set or the actor is gone."""
-        dataset_path = self.run_dir / DATASET_FILE
-        poll = self.config.trainer.poll_seconds
-        while not dataset_path.exists():  # the actor creates it first
-            if stop.is_set() or os.getppid() != parent_pid:
-                return
-            time.sleep(poll)
+    def serve(self, reader: Any, stop: Any, alive: Callable[[], bool]) -> None:
+        """Do the rounds as they fall due until ``stop`` is set or ``alive()`` is False.
+
+        ``reader`` gives the committed records (``refresh()``, ``read(slice)``, ``close()``:
+        a :class:`~agents.data.GraspDataset` here, the shipped records of
+        :mod:`agents.learning.ray_trainer` on another machine); it is closed at the end.
+        """
         from agents.learning.prior import load_prior
 
-        records = _Records(dataset_path, self.config.env.grid.widths, load_prior(self.config))
+        records = _Records(reader, self.config.env.grid.widths, load_prior(self.config))
+        poll = self.config.trainer.poll_seconds
         try:
             for _ in range(self.config.trainer.max_rounds):
                 while (due := self.next_due(records.update())) is None:
-                    if stop.is_set() or os.getppid() != parent_pid:
+                    if stop.is_set() or not alive():
                         return
                     time.sleep(poll)
                 self.train_round(records, due)
@@ -265,15 +268,24 @@ def trainer_main(run_dir: str, config_data: dict, parent_pid: int, stop: Any) ->
     import torch
     from torch.utils.tensorboard import SummaryWriter
 
+    from agents.data import GraspDataset
     from agents.training.logger import TrainingLogger
 
     torch.set_num_threads(1)
     path = Path(run_dir)
+    config = config_from_mapping(config_data)
+
+    def alive() -> bool:
+        return os.getppid() == parent_pid
+
+    while not (path / DATASET_FILE).exists():  # the actor creates it first
+        if stop.is_set() or not alive():
+            return
+        time.sleep(config.trainer.poll_seconds)
     writer = SummaryWriter(str(path / TB_DIR), filename_suffix=".trainer")
     try:
-        Trainer(path, config_from_mapping(config_data), TrainingLogger(writer)).serve(
-            stop, parent_pid
-        )
+        trainer = Trainer(path, config, TrainingLogger(writer))
+        trainer.serve(GraspDataset(path / DATASET_FILE), stop, alive)
     except KeyboardInterrupt:
         pass
     finally:

@@ -8,6 +8,7 @@ of tests/agents/conftest.py with two lanes, as in test_actors.py; a Ray actor is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,11 @@ import pytest
 from agents.data import GraspDataset
 from agents.data.digest import dataset_digest
 from agents.learning import load_config, resolve_run_dir
-from agents.learning.callbacks import Attempt, Callback, Session
+from agents.learning.actor import LearningError
+from agents.learning.callbacks import Attempt, Callback, Session, StopAfter
 from agents.learning.loop import run_collection
 from agents.learning.ray_actors import RAY_ACTORS
+from agents.learning.ray_trainer import RAY_TRAINER
 from agents.learning.rundir import read_progress
 from grasp_env.errors import ConfigError
 
@@ -73,7 +76,9 @@ def test_a_killed_ray_actor_is_replaced_and_the_run_records_the_same_attempts(
     assert len(set(killer.killed)) == 2
     assert got == without_ray
     sessions = read_progress(tmp_path / "ray" / "runs" / "tiny")["sessions"]
-    assert sessions == [{"actors": 2, "start": 0, "end": 70, "restarts": 2, "ray": 1}]
+    assert sessions == [
+        {"actors": 2, "start": 0, "end": 70, "restarts": 2, "ray": 1, "trainer": "cpu"}
+    ]
 
 
 def test_more_actors_than_the_clusters_cpus_are_refused(local_ray, tmp_path: Path, write_config):
@@ -81,3 +86,41 @@ def test_more_actors_than_the_clusters_cpus_are_refused(local_ray, tmp_path: Pat
     run_dir = resolve_run_dir(tmp_path / "runs", config)
     with pytest.raises(ConfigError, match=r"expected at most the Ray cluster's 2 CPUs, got 3"):
         run_collection(config, run_dir, ray_address="auto")
+
+
+def test_a_run_begun_without_ray_resumes_on_ray_with_the_same_records(
+    local_ray, without_ray, tmp_path: Path, write_config
+) -> None:
+    # the Ray trainer starts from the versions the local trainer left in the run directory
+    config = load_config(write_config(tmp_path, **TWO_LANES))
+    run_dir = resolve_run_dir(tmp_path / "runs", config)
+    run_collection(config, run_dir, callbacks=[StopAfter(40)])
+    run_collection(replace(config, actors=2), run_dir, ray_address="auto")
+    with GraspDataset(run_dir / "grasps.h5") as ds:
+        assert (len(ds), dataset_digest(ds)) == without_ray
+
+
+class _KillTrainer(Callback):
+    """``ray.kill`` s the Ray trainer (named in ray_trainer.txt) at attempt ``at``."""
+
+    def __init__(self, ray, at: int) -> None:
+        self.ray, self.at, self.run_dir = ray, at, Path()
+
+    def on_start(self, session: Session) -> None:
+        self.run_dir = session.run_dir
+
+    def on_attempt(self, attempt: Attempt) -> bool:
+        if attempt.count == self.at:
+            self.ray.kill(self.ray.get_actor((self.run_dir / RAY_TRAINER).read_text()))
+        return True
+
+
+def test_a_killed_ray_trainer_ends_the_run_with_an_error_and_keeps_the_records(
+    local_ray, tmp_path: Path, write_config
+) -> None:
+    config = load_config(write_config(tmp_path, **TWO_LANES))
+    run_dir = resolve_run_dir(tmp_path / "runs", config)
+    with pytest.raises(LearningError, match=r"the trainer died before model version \d+"):
+        run_collection(config, run_dir, callbacks=[_KillTrainer(local_ray, 30)], ray_address="auto")
+    with GraspDataset(run_dir / "grasps.h5") as ds:
+        assert len(ds) >= 30
