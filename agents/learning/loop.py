@@ -204,6 +204,8 @@ class _Run:
         if self.session is not None:
             self.session["end"] = self.count
             self.session["restarts"] = self.pool.restarts if self.pool is not None else 0
+            if self.ray_address is not None:
+                self.session["trainer_restarts"] = self.trainer.restarts
         return {"wall_seconds": self.wall_seconds, "attempts": self.count,
                 "seconds": self.clock.seconds, "sessions": self.sessions}  # fmt: skip
 
@@ -242,7 +244,7 @@ class _Run:
         self.session = {"actors": self.config.actors, "start": self.count, "end": self.count,
                         "restarts": 0}  # fmt: skip
         if self.ray_address is not None:
-            self.session |= {"ray": 1, "trainer": self.trainer.device}
+            self.session |= {"ray": 1, "trainer": self.trainer.device, "trainer_restarts": 0}
         self.sessions.append(self.session)
         write_progress(self.run_dir, self.progress())
 

@@ -19,8 +19,12 @@ and trains on ``cuda`` with torch's deterministic algorithms) the weights repeat
 run on the same GPU and libraries, but differ from the CPU's: such a run has digests of its
 own. ``progress.json``'s session says which (``trainer``: ``cpu`` or ``cuda``). Without a
 GPU the actor reserves no CPU, as the local trainer process reserves none, and prefers the
-driver's machine. A trainer that dies ends the run with an error naming it; the same command
-resumes from the versions already brought back.
+driver's machine.
+
+A trainer that dies (killed, its machine lost) is replaced, up to :data:`MAX_RESTARTS` times
+a session (``trainer_restarts`` in the session): the new one starts from the versions
+brought back and is sent the records again, and a round that was in flight is trained again
+to the same weights. A round that fails with an error ends the run with that error.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ from grasp_env.errors import GraspError
 
 #: Records per shipment, so that one message stays small (about 36 kB a record, decoded).
 CHUNK = 256
+#: Dead trainers replaced in one session before the run gives up.
+MAX_RESTARTS = 3
 #: The folders of the trainer's output, brought back into the run directory.
 OUTPUTS = (CHECKPOINTS, TB_DIR)
 PRIORS = "datasets"
@@ -234,28 +240,32 @@ class RayTrainer:
 
     def __init__(self, run_dir: Path, config: LearnConfig) -> None:
         ray = import_ray()
-        self.ray, self.run_dir, self.poll = ray, run_dir, config.trainer.poll_seconds
+        self.ray, self.run_dir, self.config = ray, run_dir, config
         self.device = "cuda" if ray.cluster_resources().get("GPU", 0) >= 1 else "cpu"
-        options: dict[str, Any] = {"num_cpus": 0, "max_restarts": 0}
+        self.options: dict[str, Any] = {"num_cpus": 0, "max_restarts": 0}
         if self.device == "cuda":
             # deterministic cuBLAS needs a fixed workspace (torch's reproducibility notes)
             workspace = {"CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
-            options |= {"num_gpus": 1, "runtime_env": {"env_vars": workspace}}
+            self.options |= {"num_gpus": 1, "runtime_env": {"env_vars": workspace}}
         else:
             from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
             here = ray.get_runtime_context().get_node_id()
-            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(here, soft=True)
-        config_data, files = starting_files(run_dir, config)
-        name = f"grasp-trainer-{uuid.uuid4().hex[:8]}"
-        remote = ray.remote(TrainerHost).options(name=name, **options)
-        self.host = remote.remote(config_data, files, self.device)
-        write_atomic(run_dir / RAY_TRAINER, name)
-        self.present = {rel for rel in files if rel.startswith(f"{CHECKPOINTS}/")}
-        self.failure: str | None = None
+            self.options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(here, soft=True)
+        self.restarts, self.failure = 0, None
+        self._start_host()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._link, name="grasp-trainer-link", daemon=True)
         self.thread.start()
+
+    def _start_host(self) -> None:
+        """A new Ray trainer from the run directory's checkpoints (its ``restarts``-th)."""
+        config_data, files = starting_files(self.run_dir, self.config)
+        name = f"grasp-trainer-{uuid.uuid4().hex[:8]}"
+        remote = self.ray.remote(TrainerHost).options(name=name, **self.options)
+        self.host = remote.remote(config_data, files, self.device)
+        write_atomic(self.run_dir / RAY_TRAINER, name)
+        self.present = {rel for rel in files if rel.startswith(f"{CHECKPOINTS}/")}
 
     def is_alive(self) -> bool:
         """Whether the trainer is still there to make models."""
@@ -266,19 +276,30 @@ class RayTrainer:
 
         try:
             while not (self.run_dir / DATASET_FILE).exists():  # the writer creates it first
-                if self.stopping.wait(self.poll):
-                    break
-            if self.stopping.is_set():
-                return
+                if self.stopping.wait(self.config.trainer.poll_seconds):
+                    return
             with GraspDataset(self.run_dir / DATASET_FILE) as dataset:
                 sent = 0
                 while not self.stopping.is_set():
-                    sent = self._send(dataset, sent)
-                    self._bring_back()
-                    self.stopping.wait(self.poll)
-        except Exception as exc:  # RayActorError, a failed round: the run cannot go on
+                    sent = self._step(dataset, sent)
+                    self.stopping.wait(self.config.trainer.poll_seconds)
+        except Exception as exc:  # a failed round, or no trainer left: the run cannot go on
             self.failure = f"{type(exc).__name__}: {exc}"
             log.error("the Ray trainer is gone: %s", self.failure)
+
+    def _step(self, dataset: Any, sent: int) -> int:
+        """Send the new records, bring back the new files; replace a dead trainer."""
+        try:
+            sent = self._send(dataset, sent)
+            self._bring_back()
+        except self.ray.exceptions.RayActorError:
+            if self.restarts >= MAX_RESTARTS:
+                raise
+            self.restarts += 1
+            log.warning("the Ray trainer died: replacement %d of %d", self.restarts, MAX_RESTARTS)
+            self._start_host()  # from the versions brought back; the records go again
+            return 0
+        return sent
 
     def _send(self, dataset: Any, sent: int) -> int:
         committed = dataset.refresh()
