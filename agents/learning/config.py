@@ -87,6 +87,10 @@ class TrainerConfig:
             not improved on its best by ``plateau_min_delta`` for this many rounds in a row
             (0 switches the rule off).
         plateau_min_delta: the improvement of the test loss that counts, absolute.
+        average_decay: the model a round publishes (for the actors, the curve and the final
+            evaluation) is the moving average of the rounds' weights with this decay
+            (:mod:`agents.training.averaging`); 0: the round's own weights. Training goes on
+            from the round's own weights either way.
         keep_checkpoints: how many of the newest versioned checkpoints to keep.
         poll_seconds: sleep between looks at the dataset while waiting for data.
         max_rounds: an upper bound on the rounds of one trainer process.
@@ -99,6 +103,7 @@ class TrainerConfig:
     weighted_from: int = 0
     plateau_rounds: int = 8
     plateau_min_delta: float = 0.002
+    average_decay: float = 0.0
     keep_checkpoints: int = 3
     poll_seconds: float = 0.5
     max_rounds: int = 100_000
@@ -111,6 +116,10 @@ class TrainerConfig:
             )
         if self.lag < 0:
             raise ConfigError(f"trainer.lag: expected >= 0 attempts, got {self.lag}")
+        if not 0.0 <= self.average_decay < 1.0:
+            raise ConfigError(
+                f"trainer.average_decay: expected 0 <= decay < 1, got {self.average_decay}"
+            )
         if self.train.epochs < 1:
             raise ConfigError(f"expected train.epochs >= 1 per round, got {self.train.epochs}")
 

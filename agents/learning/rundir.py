@@ -176,6 +176,11 @@ def checkpoint_name(version: int) -> str:
     return f"model_{version:05d}.pt"
 
 
+def trained_name(version: int) -> str:
+    """The file of round ``version``'s own weights, where the model is their average."""
+    return f"trained_{version:05d}.pt"
+
+
 @dataclass(frozen=True)
 class ModelRef:
     """A model version of the run: its number, file and the attempts it was trained on.
@@ -262,6 +267,7 @@ __all__ = [
     "read_progress",
     "record_curve_checkpoints",
     "resolve_run_dir",
+    "trained_name",
     "write_atomic",
     "write_latest",
     "write_progress",

@@ -20,6 +20,7 @@ waiting, for platforms without prctl.
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import dataclasses
 import logging
@@ -44,6 +45,7 @@ from agents.learning.rundir import (
     checkpoint_name,
     read_latest,
     record_curve_checkpoints,
+    trained_name,
     write_latest,
 )
 from agents.learning.schedule import STREAM_TRAINER, attempt_rng
@@ -171,10 +173,17 @@ class Trainer:
         latest = read_latest(run_dir)
         self.version, self.trained_on = latest.version, latest.attempts
         self.state = TrainerState.from_pointer(latest.state)
-        self.model = None
+        self.model = self.average = None  # the rounds' own weights, the published average
         if latest.version:
-            path = run_dir / CHECKPOINTS / latest.path
-            self.model = load_checkpoint(path, config.env.grid)[0]
+            folder = run_dir / CHECKPOINTS
+            self.average = load_checkpoint(folder / latest.path, config.env.grid)[0]
+            trained = folder / trained_name(latest.version)
+            # a copy: training goes on in place, and the average must not move with it
+            self.model = (
+                load_checkpoint(trained, config.env.grid)[0]
+                if trained.exists()
+                else copy.deepcopy(self.average)
+            )
 
     def next_due(self, committed: int) -> int | None:
         """The records the next round trains on, or None while it is not due yet."""
@@ -211,15 +220,25 @@ class Trainer:
         self.logger.trainer_round(n, time.perf_counter() - start, self.state.weighted)
 
     def _publish(self, result: Any, n: int) -> None:
-        """Save the round's model as the next version and point ``latest.json`` at it."""
+        """Save the round's model as the next version and point ``latest.json`` at it.
+
+        With ``average_decay`` the model is the moving average, and the round's own weights,
+        which the next round goes on from, are kept beside it (:func:`trained_name`).
+        """
         from agents.fcn.checkpoint import save_checkpoint
+        from agents.training.averaging import averaged
 
         before = ModelRef(self.version, checkpoint_name(self.version), self.trained_on)
         self.model, self.version, self.trained_on = result.model, self.version + 1, n
         facts = {**result.facts, "attempts": n, "version": self.version, **vars(self.state)}
         name = checkpoint_name(self.version)
-        folder = self.run_dir / CHECKPOINTS
-        save_checkpoint(folder / name, self.model, self.config.env.grid, facts)
+        folder, grid = self.run_dir / CHECKPOINTS, self.config.env.grid
+        decay = self.config.trainer.average_decay
+        if decay > 0:
+            save_checkpoint(folder / trained_name(self.version), self.model, grid, facts)
+            self.average = averaged(self.average, self.model, decay)
+            facts = {**facts, "average_decay": decay}
+        save_checkpoint(folder / name, self.average if decay > 0 else self.model, grid, facts)
         # the curve keeps, for each of its counts, the model trained on the most data up to it
         record_curve_checkpoints(self.run_dir, self.config.evaluation.at, before, n)
         write_latest(self.run_dir, Latest(self.version, name, n, vars(self.state)))
@@ -232,6 +251,8 @@ class Trainer:
             keep_from = min(keep_from, self.rounds.acting_version(self.trained_on))
         for old in range(max(1, keep_from - 20), keep_from):
             (folder / checkpoint_name(old)).unlink(missing_ok=True)
+        for old in range(max(1, self.version - 20), self.version):  # resumes need the newest
+            (folder / trained_name(old)).unlink(missing_ok=True)
 
     def serve(self, reader: Any, stop: Any, alive: Callable[[], bool]) -> None:
         """Do the rounds as they fall due until ``stop`` is set or ``alive()`` is False.

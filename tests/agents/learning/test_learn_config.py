@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents.learning.config import LearnConfig, load_config
+from agents.learning.config import LearnConfig, TrainerConfig, load_config
 from agents.learning.rundir import resolve_run_dir
 from agents.learning.schedule import attempt_rng, choose_selection, scene_seed
 from grasp_env.errors import ConfigError
@@ -122,3 +122,9 @@ def test_seed_on_the_command_line_overrides_the_config_and_names_the_run() -> No
     config = learn_cmd.config_from_args(args)
     assert (config.seed, config.name) == (3, "learn_seed3")
     assert config.target_attempts == load_config(CONFIGS / "learn.yaml").target_attempts
+
+
+@pytest.mark.parametrize("decay", [-0.5, 1.0])
+def test_an_average_decay_outside_zero_to_one_is_refused(decay: float) -> None:
+    with pytest.raises(ConfigError, match=rf"average_decay: expected 0 <= decay < 1, got {decay}"):
+        TrainerConfig(average_decay=decay)

@@ -15,9 +15,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from agents.data import DatasetError, GraspDataset
 from agents.learning import load_config, resolve_run_dir, run_learning
+from tests.agents.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -35,11 +37,19 @@ def _count(path: Path) -> int:
         return 0
 
 
+#: The tiny config whose models are the moving average of its rounds' weights.
+AVERAGED = {"trainer": {**TINY["trainer"], "average_decay": 0.8}}
+
+
+@pytest.mark.parametrize(
+    "changes", [{}, pytest.param(AVERAGED, marks=pytest.mark.slow, id="averaged")],
+    ids=lambda c: "plain" if not c else "averaged",
+)  # fmt: skip
 def test_kill_and_resume_continues_without_loss_or_duplicates(
-    tmp_path: Path, write_config, alive
+    tmp_path: Path, write_config, alive, changes: dict
 ) -> None:
     config = write_config(tmp_path, target_attempts=60, evaluation={"at": [], "n": 2, "m": 4,
-                          "runs": 1, "final_runs": 1})  # fmt: skip
+                          "runs": 1, "final_runs": 1}, **changes)  # fmt: skip
     runs = tmp_path / "runs"
     dataset = runs / "tiny" / "grasps.h5"
     first = subprocess.Popen(_command(config, runs), cwd=ROOT, stdout=subprocess.DEVNULL)
