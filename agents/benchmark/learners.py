@@ -12,7 +12,10 @@ on that many grasp attempts, and says how long the training took:
   there), trained from nothing once per budget.
 
 A learner's folder holds its runs; a finished budget is recorded in ``learned.json`` and not
-trained again, so a killed benchmark resumes where it stopped.
+trained again, so a killed benchmark resumes where it stopped. An option naming a file in the
+learner's folder (a checkpoint, a saved policy) is recorded relative to that folder, as
+``{"in_folder": path}``, so the benchmark resumes from any working directory and after its
+folder moved.
 """
 
 from __future__ import annotations
@@ -123,16 +126,46 @@ def read_learned(path: Path) -> dict[int, Learned]:
         return {}
     data = json.loads(path.read_text())
     return {
-        int(b): Learned(AgentSpec(v["agent"], v["options"]), int(b), float(v["seconds"]))
+        int(b): Learned(
+            AgentSpec(v["agent"], _from_folder(v["options"], path.parent)), int(b),
+            float(v["seconds"]),
+        )
         for b, v in data.items()
-    }
+    }  # fmt: skip
+
+
+def _in_folder(options: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``options`` with each file inside ``folder`` as ``{"in_folder": relative path}``."""
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        out[key] = value
+        if isinstance(value, str) and Path(value).exists():
+            path = Path(value).resolve()
+            if path.is_relative_to(folder.resolve()):
+                out[key] = {"in_folder": str(path.relative_to(folder.resolve()))}
+    return out
+
+
+def _from_folder(options: dict[str, Any], folder: Path) -> dict[str, Any]:
+    out = {}
+    for key, value in options.items():
+        out[key] = value
+        if isinstance(value, dict):
+            out[key] = str(folder / value["in_folder"])
+            if not Path(out[key]).exists():
+                raise ConfigError(
+                    f"{folder / LEARNED}: the learner's file {value['in_folder']!r} is missing;"
+                    f" delete {folder} to train it again"
+                )
+    return out
 
 
 def _write_learned(path: Path, learned: dict[int, Learned]) -> None:
     data = {
-        str(b): {"agent": v.agent.name, "options": dict(v.agent.options), "seconds": v.seconds}
+        str(b): {"agent": v.agent.name, "options": _in_folder(dict(v.agent.options), path.parent),
+                 "seconds": v.seconds}
         for b, v in sorted(learned.items())
-    }
+    }  # fmt: skip
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1))
     tmp.replace(path)

@@ -44,9 +44,10 @@ def _bars(ax: Any, report: dict[str, Any]) -> None:
         ax.bar(x + (i - (len(agents) - 1) / 2) * width, y, width, yerr=e, capsize=2, label=agent)
     ax.set_xticks(x, protocols, rotation=20, fontsize="small")
     ax.set_ylabel("grasp rate [%]")
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 115)  # room above the bars for the legend, which covers none of them
+    ax.set_yticks(range(0, 101, 20))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper center", ncol=len(agents), fontsize="small", frameon=False)
     ax.set_title(f"benchmark {report['name']}")
 
 

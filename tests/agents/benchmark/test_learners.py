@@ -30,6 +30,29 @@ def test_a_finished_training_is_read_back_not_repeated(tmp_path, monkeypatch):
     assert again == first
 
 
+def test_a_learned_file_is_found_after_the_folder_moved(tmp_path, monkeypatch):
+    def fake(**kwargs):
+        model = kwargs["out_dir"] / "run" / "model.pt"
+        model.parent.mkdir(parents=True)
+        model.write_bytes(b"weights")
+        return {b: Learned(AgentSpec("fcn", {"checkpoint": str(model), "selection": "x"}), b, 1.0)
+                for b in kwargs["budgets"]}  # fmt: skip
+
+    monkeypatch.setattr(learners, "learner", lambda name: fake)
+    learn_once("x", {}, budgets=(10,), seed=0, object_set="cylinders", out_dir=tmp_path / "a")
+    (tmp_path / "a").rename(tmp_path / "b")
+    again = learn_once(
+        "x", {}, budgets=(10,), seed=0, object_set="cylinders", out_dir=tmp_path / "b"
+    )
+    assert again[10].agent.options == {
+        "checkpoint": str(tmp_path / "b" / "run" / "model.pt"),
+        "selection": "x",
+    }
+    (tmp_path / "b" / "run" / "model.pt").unlink()
+    with pytest.raises(ConfigError, match=r"run/model\.pt' is missing; delete .*b to train"):
+        learn_once("x", {}, budgets=(10,), seed=0, object_set="cylinders", out_dir=tmp_path / "b")
+
+
 @pytest.mark.slow
 def test_the_fcn_learner_gives_the_curve_model_of_each_budget(tmp_path):
     out = learners.learn_fcn(budgets=(80, 120), seed=0, object_set="cylinders", out_dir=tmp_path,
