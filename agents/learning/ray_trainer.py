@@ -30,6 +30,7 @@ to the same weights. A round that fails with an error ends the run with that err
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import shutil
 import tempfile
@@ -196,6 +197,12 @@ class TrainerHost:
                 except FileNotFoundError:  # pruned since the snapshot: the next call says so
                     continue
                 self.sent[rel] = stamp
+        latest = f"{CHECKPOINTS}/{LATEST}"
+        if latest in changed:
+            named = f"{CHECKPOINTS}/{json.loads(changed[latest])['path']}"
+            if named not in now:  # the listing missed the model it points at: next time
+                del changed[latest]
+                self.sent.pop(latest)
         present = [rel for rel in now if rel.startswith(f"{CHECKPOINTS}/")]
         return changed, present, self.error
 

@@ -7,6 +7,7 @@ killed trainer) are in test_ray_actors.py.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,8 @@ import pytest
 
 from agents.data.reader import GraspArrays
 from agents.learning import load_config
-from agents.learning.ray_trainer import ShippedRecords, starting_files
+from agents.learning.config import config_to_dict
+from agents.learning.ray_trainer import ShippedRecords, TrainerHost, starting_files
 
 
 def _arrays(lo: int, hi: int) -> GraspArrays:
@@ -65,3 +67,21 @@ def test_the_trainer_starts_from_the_runs_checkpoints_and_the_prior_datasets(
         "checkpoints/latest.json": b"{}",
         "datasets/0_earlier.h5": b"an earlier run's records",
     }
+
+
+def test_the_pointer_waits_until_the_model_it_names_goes_with_it(tmp_path: Path, write_config):
+    config = load_config(write_config(tmp_path))
+    host = TrainerHost(config_to_dict(config), {}, "cpu")
+    try:
+        folder = host.dir / "checkpoints"
+        (folder / "latest.json").write_text(json.dumps({"path": "model_00001.pt"}))
+        changed, _, error = host.changes()
+        assert error is None
+        assert "checkpoints/latest.json" not in changed
+        (folder / "model_00001.pt").write_bytes(b"weights")
+        changed, present, _ = host.changes()
+        assert set(changed) == {"checkpoints/latest.json", "checkpoints/model_00001.pt"}
+        assert sorted(present) == ["checkpoints/latest.json", "checkpoints/model_00001.pt"]
+    finally:
+        assert host.finish(10.0)
+        host.close()
