@@ -72,6 +72,7 @@ def test_the_trainer_starts_from_the_runs_checkpoints_and_the_prior_datasets(
 def test_the_pointer_waits_until_the_model_it_names_goes_with_it(tmp_path: Path, write_config):
     config = load_config(write_config(tmp_path))
     host = TrainerHost(config_to_dict(config), {}, "cpu")
+    assert host.finish(10.0)  # the trainer has read its (empty) folder and ended
     try:
         folder = host.dir / "checkpoints"
         (folder / "latest.json").write_text(json.dumps({"path": "model_00001.pt"}))
@@ -83,5 +84,4 @@ def test_the_pointer_waits_until_the_model_it_names_goes_with_it(tmp_path: Path,
         assert set(changed) == {"checkpoints/latest.json", "checkpoints/model_00001.pt"}
         assert sorted(present) == ["checkpoints/latest.json", "checkpoints/model_00001.pt"]
     finally:
-        assert host.finish(10.0)
         host.close()
