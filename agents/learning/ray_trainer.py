@@ -54,6 +54,8 @@ CHUNK = 256
 MAX_RESTARTS = 3
 #: The folders of the trainer's output, brought back into the run directory.
 OUTPUTS = (CHECKPOINTS, TB_DIR)
+#: The pointer to the newest version, as a path relative to the run directory.
+POINTER = f"{CHECKPOINTS}/{LATEST}"
 PRIORS = "datasets"
 #: The Ray trainer's actor name (``ray.get_actor(name)`` finds it), in the run directory.
 RAY_TRAINER = "ray_trainer.txt"
@@ -197,12 +199,11 @@ class TrainerHost:
                 except FileNotFoundError:  # pruned since the snapshot: the next call says so
                     continue
                 self.sent[rel] = stamp
-        latest = f"{CHECKPOINTS}/{LATEST}"
-        if latest in changed:
-            named = f"{CHECKPOINTS}/{json.loads(changed[latest])['path']}"
+        if POINTER in changed:
+            named = f"{CHECKPOINTS}/{json.loads(changed[POINTER])['path']}"
             if named not in now:  # the listing missed the model it points at: next time
-                del changed[latest]
-                self.sent.pop(latest)
+                del changed[POINTER]
+                self.sent.pop(POINTER)
         present = [rel for rel in now if rel.startswith(f"{CHECKPOINTS}/")]
         return changed, present, self.error
 
@@ -215,13 +216,6 @@ class TrainerHost:
     def close(self) -> None:
         """Delete the scratch directory."""
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with open(fd, "wb") as f:
-        f.write(data)
-    Path(tmp).replace(path)
 
 
 def starting_files(run_dir: Path, config: LearnConfig) -> tuple[dict, dict[str, bytes]]:
@@ -317,9 +311,8 @@ class RayTrainer:
 
     def _bring_back(self) -> None:
         changed, present, error = self.ray.get(self.host.changes.remote())
-        latest = f"{CHECKPOINTS}/{LATEST}"
-        for rel in sorted(changed, key=lambda r: r == latest):  # latest.json last
-            _write_file(self.run_dir / rel, changed[rel])
+        for rel in sorted(changed, key=lambda r: r == POINTER):  # latest.json last
+            write_atomic(self.run_dir / rel, changed[rel])
         for rel in self.present - set(present):
             (self.run_dir / rel).unlink(missing_ok=True)
         self.present = set(present)

@@ -251,8 +251,9 @@ class Trainer:
             keep_from = min(keep_from, self.rounds.acting_version(self.trained_on))
         for old in range(max(1, keep_from - 20), keep_from):
             (folder / checkpoint_name(old)).unlink(missing_ok=True)
-        for old in range(max(1, self.version - 20), self.version):  # resumes need the newest
-            (folder / trained_name(old)).unlink(missing_ok=True)
+        if self.config.trainer.average_decay > 0:  # resumes need only the newest own weights
+            for old in range(max(1, self.version - 20), self.version):
+                (folder / trained_name(old)).unlink(missing_ok=True)
 
     def serve(self, reader: Any, stop: Any, alive: Callable[[], bool]) -> None:
         """Do the rounds as they fall due until ``stop`` is set or ``alive()`` is False.
