@@ -117,3 +117,30 @@ class GraspGrid:
         ca, sa = np.cos(a), np.sin(a)
         x, y = ca * qx - sa * qy, sa * qx + ca * qy
         return np.array([x, y, a, self.widths[k]], dtype=np.float32)
+
+    def nearest_index(self, action: np.ndarray) -> tuple[int, int, int, int]:
+        """The grid grasp nearest the metric action (x, y, a, d), for an agent off the grid.
+
+        The angle is taken modulo pi (a parallel gripper repeats) and clamped to
+        ``max_angle``; the window centre is the nearest one of that angle, clamped to the
+        grid; the opening is the nearest width.
+
+        Raises:
+            InvalidAction: ``action`` is not 4 finite numbers.
+        """
+        arr = np.asarray(action, dtype=np.float64)
+        if arr.shape != (4,) or not np.isfinite(arr).all():
+            raise InvalidAction(f"expected 4 finite numbers (x, y, a, d), got {arr!r}")
+        x, y, a, d = arr
+        a = (a + np.pi / 2) % np.pi - np.pi / 2
+        r = int(np.argmin(np.abs(self.angles - a)))
+        ca, sa = np.cos(self.angles[r]), np.sin(self.angles[r])
+        qx, qy = ca * x + sa * y, -sa * x + ca * y  # into the turned image's frame
+        r0, c0 = self.image.centre
+        half = (self.window_px - 1) / 2.0
+        _, rows, cols, _ = self.shape
+        j = (qx / self.image.pixel_size + c0 - half) / self.stride_px
+        i = (r0 - qy / self.image.pixel_size - half) / self.stride_px
+        i, j = (int(np.clip(np.rint(v), 0, n - 1)) for v, n in ((i, rows), (j, cols)))
+        k = int(np.argmin(np.abs(np.asarray(self.widths) - d)))
+        return r, i, j, k

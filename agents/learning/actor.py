@@ -245,6 +245,7 @@ class Actor:
         )
         self.random_agent = RandomAgent(self.grid, np.random.default_rng(0))
         self.fcn_agent: Any = None
+        self.heuristic_agent: Any = None
         self.fcn_version = 0
 
     def _memory(self) -> FailureMemory | None:
@@ -296,14 +297,35 @@ class Actor:
     def _decide(self, index: int, lane: _Lane) -> tuple[Any, int]:
         rng = attempt_rng(self.config.seed, index)
         selection = choose_selection(self.config, index, rng)
-        random = selection.name == "random"
-        model, version = self.models.for_attempt(index, needs_model=not random)
-        if random or model is None:
+        free = selection.name in ("random", "heuristic")
+        model, version = self.models.for_attempt(index, needs_model=not free)
+        if selection.name == "heuristic":
+            return self._heuristic(lane.observation, rng), version
+        if free or model is None:
             self.random_agent.rng = rng
             return self.random_agent.decide(lane.observation), version
         agent = self._fcn(model, version)
         agent.selection, agent.rng, agent.memory = selection, rng, lane.memory
         return agent.decide(lane.observation), version
+
+    def _heuristic(self, observation: Any, rng: np.random.Generator) -> Any:
+        """One of the heuristic's best few grasps, drawn by ``rng``, as the grid grasp nearest it.
+
+        A draw among the best few, not its best alone, so that a lane does not repeat a
+        failed grasp in a bin that did not change.
+        """
+        from agents.base import Decision
+        from agents.policies.heuristic import HeuristicAgent
+
+        start = time.perf_counter()
+        if self.heuristic_agent is None:
+            self.heuristic_agent = HeuristicAgent(
+                self.grid.image, rng, primitive=self.config.env.primitive
+            )
+        grasps = self.heuristic_agent.grasps(observation, self.heuristic_agent.config.retry_top)
+        index = self.grid.nearest_index(grasps[int(rng.integers(len(grasps)))])
+        action = self.grid.index_to_action(index)
+        return Decision(action, index, "heuristic", None, time.perf_counter() - start)
 
     def _fcn(self, model: Any, version: int) -> Any:
         """The FCN agent, scoring with model ``version``."""

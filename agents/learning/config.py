@@ -173,6 +173,10 @@ class LearnConfig:
             run). See :mod:`agents.learning.rounds`.
         target_attempts: the run ends when the dataset holds this many attempts.
         random_attempts: the first attempts are uniformly random (paper: 1000).
+        heuristic_share: the share of the first ``random_attempts`` that the geometric
+            heuristic (:mod:`agents.policies.heuristic`) chooses instead, each a grasp drawn
+            from its best few and put on the grid: they find parts far more often than random
+            grasps do (the paper's loop starts from random grasps alone: 0).
         env_id: the environment to learn in.
         objects: objects in the learning bin.
         object_set: the twin's object set: a name, or a YAML file listing URDF files
@@ -218,6 +222,7 @@ class LearnConfig:
     schedule: str = "lockstep"
     target_attempts: int = 5000
     random_attempts: int = 1000
+    heuristic_share: float = 0.0
     env_id: str = "SimBinGrasp-v0"
     objects: int = 20
     object_set: str = "cylinders"
@@ -244,6 +249,10 @@ class LearnConfig:
             raise ConfigError(
                 "expected target_attempts >= 1, random_attempts >= 0, rebuild_every >= 1; got"
                 f" {self.target_attempts}, {self.random_attempts}, {self.rebuild_every}"
+            )
+        if not 0.0 <= self.heuristic_share <= 1.0:
+            raise ConfigError(
+                f"heuristic_share: expected a share in [0, 1], got {self.heuristic_share}"
             )
         if not self.phases:
             raise ConfigError("phases: expected at least one phase")

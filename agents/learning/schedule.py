@@ -1,12 +1,16 @@
 """Which selection function chooses attempt i: the exploration schedule (paper III-D, IV-A).
 
-Attempts below ``random_attempts`` are uniformly random. Later ones pick a selection
+Attempts below ``random_attempts`` are uniformly random, or with ``heuristic_share`` that
+share of them is chosen by the geometric heuristic (:class:`HeuristicChoice`). Later ones pick
+a selection
 function at random with the weights of the phase that covers the attempt index. Every draw
 comes from the attempt's own generator :func:`attempt_rng`, so a resumed run makes the same
 choices for the same attempt index as an uninterrupted one would.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +28,13 @@ from agents.learning.config import LearnConfig, PhaseConfig
 STREAM_SELECTION = 0
 STREAM_SCENE = 1
 STREAM_TRAINER = 3
+
+
+@dataclass(frozen=True)
+class HeuristicChoice:
+    """The attempt is the geometric heuristic's (``heuristic_share``); it needs no model."""
+
+    name: str = field(default="heuristic", init=False)
 
 
 def attempt_rng(seed: int, index: int, stream: int = STREAM_SELECTION) -> np.random.Generator:
@@ -46,9 +57,12 @@ def phase_for(config: LearnConfig, index: int) -> PhaseConfig:
 
 def choose_selection(
     config: LearnConfig, index: int, rng: np.random.Generator
-) -> SelectionFunction:
+) -> SelectionFunction | HeuristicChoice:
     """The selection function of attempt ``index``, drawn from ``rng``."""
     if index < config.random_attempts:
+        # no draw without a share, so that the random grasps of such runs stay as they were
+        if config.heuristic_share and rng.random() < config.heuristic_share:
+            return HeuristicChoice()
         return RandomSelection()
     phase = phase_for(config, index)
     options: list[tuple[float, SelectionFunction]] = [
@@ -66,6 +80,7 @@ __all__ = [
     "STREAM_SCENE",
     "STREAM_SELECTION",
     "STREAM_TRAINER",
+    "HeuristicChoice",
     "attempt_rng",
     "choose_selection",
     "phase_for",

@@ -70,16 +70,24 @@ class HeuristicAgent:
 
     def act(self, observation: Mapping[str, np.ndarray]) -> np.ndarray:
         """The metric action (x, y, a, d) for one observation."""
-        height = np.where(observation["valid"] > 0, observation["height"], 0.0).astype(np.float64)
-        wanted = self.config.retry_top if self._failed else 1
-        found = (self._grasp_at(height, rc) for rc in self._candidates(height))
-        grasps = list(itertools.islice((g for g in found if g), wanted))
-        if not grasps:
-            row, col = np.unravel_index(int(np.argmax(height)), height.shape)
-            x, y = (float(v) for v in self.geometry.pixel_to_task(row, col))
-            return np.array([x, y, 0.0, self.config.widths[-1]], dtype=np.float32)
+        grasps = self.grasps(observation, self.config.retry_top if self._failed else 1)
         pick = int(self.rng.integers(0, len(grasps))) if self._failed else 0
-        return np.array(grasps[pick], dtype=np.float32)
+        return grasps[pick]
+
+    def grasps(self, observation: Mapping[str, np.ndarray], count: int) -> list[np.ndarray]:
+        """The ``count`` best grasps (x, y, a, d), best first.
+
+        With no collision-free grasp, the one grasp at the highest pixel with the widest
+        opening.
+        """
+        height = np.where(observation["valid"] > 0, observation["height"], 0.0).astype(np.float64)
+        found = (self._grasp_at(height, rc) for rc in self._candidates(height))
+        grasps = [np.array(g, np.float32) for g in itertools.islice(filter(None, found), count)]
+        if grasps:
+            return grasps
+        row, col = np.unravel_index(int(np.argmax(height)), height.shape)
+        x, y = (float(v) for v in self.geometry.pixel_to_task(row, col))
+        return [np.array([x, y, 0.0, self.config.widths[-1]], dtype=np.float32)]
 
     def observe(self, reward: float) -> None:
         """Remember whether the last grasp failed."""

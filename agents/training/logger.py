@@ -25,7 +25,7 @@ import numpy as np
 from torch.utils.tensorboard import SummaryWriter
 
 TEST_TAGS = ("loss", "accuracy", "precision", "recall", "f1")
-SELECTION_KINDS = ("random", "probabilistic", "uncertain", "maximum")
+SELECTION_KINDS = ("random", "heuristic", "probabilistic", "uncertain", "maximum")
 
 
 class TrainingLogger:

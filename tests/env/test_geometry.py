@@ -95,6 +95,28 @@ def test_grid_window_is_the_window_of_the_turned_image(r, i, j, k):
     assert d == pytest.approx(GRID.widths[k])
 
 
+@settings(max_examples=200)
+@given(st.integers(0, 19), st.integers(0, 39), st.integers(0, 39), st.integers(0, 2))
+def test_nearest_index_of_a_grid_grasp_is_that_grasp(r, i, j, k):
+    assert GRID.nearest_index(GRID.index_to_action((r, i, j, k))) == (r, i, j, k)
+
+
+@given(st.integers(0, 19), st.integers(0, 39), st.integers(0, 39), st.integers(0, 2),
+       st.floats(-0.9, 0.9), st.floats(-0.9, 0.9), st.sampled_from([-1, 1]))  # fmt: skip
+def test_nearest_index_of_a_grasp_between_cells_is_its_cell(r, i, j, k, di, dj, turn):
+    x, y, a, d = GRID.index_to_action((r, i, j, k))
+    step = 0.5 * GRID.stride_px * GEOMETRY.pixel_size  # less than half a cell each way
+    along, across = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
+    xy = np.array([x, y]) + step * (dj * along - di * across)
+    near = GRID.nearest_index(np.array([*xy, a + turn * np.pi, d + 0.004]))
+    assert near == (r, i, j, k)
+
+
+def test_nearest_index_refuses_what_is_not_an_action():
+    with pytest.raises(InvalidAction, match="4 finite numbers"):
+        GRID.nearest_index(np.array([0.0, 0.0, np.nan, 0.05]))
+
+
 def test_default_grid_is_the_papers_grasp_space():
     assert GRID.shape == (20, 40, 40, 3)
     assert GRID.size == 96_000
