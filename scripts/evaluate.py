@@ -36,7 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``grasp evaluate``."""
     p = subparsers.add_parser("evaluate", help="n-out-of-m bin-clearing grasp rate of an agent")
     p.add_argument("--agent", default="heuristic", help=f"one of {registry.available()}")
-    p.add_argument("--model", help="checkpoint or .onnx file for --agent fcn, or 'pretrained'")
+    p.add_argument(
+        "--model",
+        help="checkpoint or .onnx file for --agent fcn, or a shipped model: 'pretrained' (the"
+        " cylinder model) or 'general' (for parts it has never seen)",
+    )
     p.add_argument("--selection", help="selection function for --agent fcn")
     p.add_argument(
         "--remember-failures",
@@ -71,21 +75,14 @@ def agent_options(args: argparse.Namespace) -> dict[str, Any]:
     """The options the agent factory receives from the command line."""
     options: dict[str, Any] = {}
     if args.model is not None:
+        from agents.pretrained import resolve_model
+
         options["checkpoint"] = resolve_model(args.model)
     if args.selection is not None:
         options["selection"] = args.selection
     if args.remember_failures:
         options["memory"] = True
     return options
-
-
-def resolve_model(model: str) -> str:
-    """A checkpoint path; ``pretrained`` names the model shipped with the package."""
-    if model == "pretrained":
-        from agents.pretrained import pretrained_path
-
-        return str(pretrained_path())
-    return model
 
 
 def env_spec(args: argparse.Namespace) -> EnvSpec:

@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--onnx", required=True, metavar="PATH", help="the .onnx file to write")
     p.add_argument(
-        "--model", default="pretrained", help="checkpoint path, or 'pretrained' (the default)"
+        "--model",
+        default="pretrained",
+        help="checkpoint path, or a shipped model: 'pretrained' (the default) or 'general'",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from agents.fcn.inference import GraspScorer
     from agents.fcn.onnx import export_onnx
     from agents.fcn.scoring import onnxruntime_available
-    from grasp_toolkit.scripts.evaluate import resolve_model
+    from agents.pretrained import resolve_model
 
     target = Path(args.onnx)
     if target.suffix.lower() != ".onnx":

@@ -27,12 +27,12 @@ CELLS = "cells"
 
 
 def agent_spec(entry: AgentEntry) -> AgentSpec:
-    """The evaluation's spec of a row, with ``checkpoint: pretrained`` made a path."""
-    options = dict(entry.options)
-    if options.get("checkpoint") == "pretrained":
-        from agents.pretrained import pretrained_path
+    """The evaluation's spec of a row, a shipped model's name made its path."""
+    from agents.pretrained import resolve_model
 
-        options["checkpoint"] = str(pretrained_path())
+    options = dict(entry.options)
+    if isinstance(options.get("checkpoint"), str):
+        options["checkpoint"] = resolve_model(options["checkpoint"])
     return AgentSpec(entry.agent, options)
 
 

@@ -208,13 +208,16 @@ class LearnConfig:
         datasets: dataset files of earlier runs that every trainer round trains on together
             with this run's records, each record with its own split (paper Fig. 7; see
             :mod:`agents.learning.prior`); paths relative to the working directory.
+        datasets_share: the earlier datasets' share of each round's records: the round
+            trains on a draw of theirs, its own, as many as makes this share beside the
+            run's records (0.5: as many as the run's); None: on all of them.
         failure_memory: each lane remembers its scene's failed grasps while the bin around
             them is unchanged, and the model's selections skip the grasps near them
             (:mod:`agents.fcn.failure_memory`); None: selections see the bare values.
-        init_model: start from this checkpoint (a path, or "pretrained" for the packaged
-            model) instead of an untrained network: the actor acts on it from the first
-            attempt and the trainer continues from its weights (paper Fig. 7: adding a small
-            dataset of a new object type).
+        init_model: start from this checkpoint (a path, or a shipped model's name:
+            "pretrained" or "general") instead of an untrained network: the actor acts on it
+            from the first attempt and the trainer continues from its weights (paper Fig. 7:
+            adding a small dataset of a new object type).
     """
 
     name: str = ""
@@ -240,6 +243,7 @@ class LearnConfig:
     wait_for_model: float = 120.0
     init_model: str | None = None
     datasets: tuple[str, ...] = ()
+    datasets_share: float | None = None
     failure_memory: FailureMemoryConfig | None = None
 
     def __post_init__(self) -> None:
@@ -253,6 +257,10 @@ class LearnConfig:
         if not 0.0 <= self.heuristic_share <= 1.0:
             raise ConfigError(
                 f"heuristic_share: expected a share in [0, 1], got {self.heuristic_share}"
+            )
+        if self.datasets_share is not None and not 0.0 < self.datasets_share < 1.0:
+            raise ConfigError(
+                f"datasets_share: expected a share in (0, 1) or null, got {self.datasets_share}"
             )
         if not self.phases:
             raise ConfigError("phases: expected at least one phase")

@@ -301,9 +301,9 @@ def _history(dataset: Any, count: int) -> list[tuple[float, str]]:
 def _start_from(run_dir: Path, config: LearnConfig) -> None:
     """Make ``config.init_model`` the run's version 1, so actor and trainer start from it."""
     from agents.fcn.checkpoint import load_checkpoint, save_checkpoint
-    from agents.pretrained import pretrained_path
+    from agents.pretrained import resolve_model
 
-    source = pretrained_path() if config.init_model == "pretrained" else Path(config.init_model)
+    source = Path(resolve_model(str(config.init_model)))
     model, card = load_checkpoint(source, config.env.grid)
     name = checkpoint_name(1)
     (run_dir / CHECKPOINTS).mkdir(exist_ok=True)

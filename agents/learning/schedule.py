@@ -28,6 +28,7 @@ from agents.learning.config import LearnConfig, PhaseConfig
 STREAM_SELECTION = 0
 STREAM_SCENE = 1
 STREAM_TRAINER = 3
+STREAM_PRIOR = 4
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def choose_selection(
 
 
 __all__ = [
+    "STREAM_PRIOR",
     "STREAM_SCENE",
     "STREAM_SELECTION",
     "STREAM_TRAINER",

@@ -48,7 +48,7 @@ from agents.learning.rundir import (
     trained_name,
     write_latest,
 )
-from agents.learning.schedule import STREAM_TRAINER, attempt_rng
+from agents.learning.schedule import STREAM_PRIOR, STREAM_TRAINER, attempt_rng
 
 PR_SET_PDEATHSIG = 1
 
@@ -99,6 +99,19 @@ class TrainerState:
             log.info("test loss saturated at %.4f: weighted retraining from now on", loss)
 
 
+def _draw(
+    prior: np.ndarray, own: np.ndarray, share: float | None, rng: np.random.Generator | None
+) -> np.ndarray:
+    """Of the earlier records ``prior``, as many as are ``share`` beside ``own``, drawn by ``rng``.
+
+    All of them without a share; in their order, so a draw reads like the file.
+    """
+    if share is None or rng is None:
+        return prior
+    count = min(len(prior), round(share / (1.0 - share) * len(own)))
+    return np.sort(rng.choice(prior, size=count, replace=False))
+
+
 class _Records:
     """The committed records read so far, as training samples, extended incrementally.
 
@@ -128,16 +141,24 @@ class _Records:
             self.timestamps = np.concatenate([self.timestamps, arrays.timestamps])
         return n
 
-    def split(self, n: int) -> tuple[Any, Any]:
-        """The first ``n`` records as (training, test) samples, by the timestamp-hash split."""
+    def split(
+        self, n: int, share: float | None = None, rng: np.random.Generator | None = None
+    ) -> tuple[Any, Any]:
+        """The first ``n`` records as (training, test) samples, by the timestamp-hash split.
+
+        With earlier datasets and a ``share``, only a draw of theirs (from ``rng``) joins
+        each part, as many as makes that share of it.
+        """
         from agents.data.split import in_test_set
 
         test = in_test_set(self.timestamps[:n])
         train_index = np.flatnonzero(~test) + self.offset
         test_index = np.flatnonzero(test) + self.offset
         if self.prior is not None:
-            train_index = np.concatenate([self.prior.train_index, train_index])
-            test_index = np.concatenate([self.prior.test_index, test_index])
+            train_index = np.concatenate([_draw(self.prior.train_index, train_index, share, rng),
+                                          train_index])  # fmt: skip
+            test_index = np.concatenate([_draw(self.prior.test_index, test_index, share, rng),
+                                         test_index])  # fmt: skip
         return self.samples.subset(train_index), self.samples.subset(test_index)
 
     def close(self) -> None:
@@ -202,7 +223,8 @@ class Trainer:
 
         tc, grid = self.config.trainer, self.config.env.grid
         rng = attempt_rng(self.config.seed, self.version + 1, STREAM_TRAINER)
-        train_set, test_set = records.split(n)
+        prior_rng = attempt_rng(self.config.seed, self.version + 1, STREAM_PRIOR)
+        train_set, test_set = records.split(n, self.config.datasets_share, prior_rng)
         if not self.state.weighted and tc.weighted_from and n >= tc.weighted_from:
             self.state.weighted = True
             log.info("weighted retraining from %d attempts (weighted_from)", n)

@@ -17,6 +17,9 @@ from pathlib import Path
 from grasp_env.errors import ConfigError
 
 PRETRAINED = "fcn_cylinders.pt"
+#: The shipped models by the names ``--model``, ``init_model`` and a benchmark's
+#: ``checkpoint`` take: the cylinder model, and the model for parts it has never seen.
+SHIPPED = {"pretrained": PRETRAINED, "general": "fcn_general.pt"}
 
 
 def pretrained_path(name: str = PRETRAINED) -> Path:
@@ -34,4 +37,13 @@ def pretrained_path(name: str = PRETRAINED) -> Path:
     return path
 
 
-__all__ = ["PRETRAINED", "pretrained_path"]
+def resolve_model(model: str) -> str:
+    """A checkpoint path: the shipped model's for a name of :data:`SHIPPED`, else ``model``.
+
+    Raises:
+        ConfigError: a shipped model is not in the installed package.
+    """
+    return str(pretrained_path(SHIPPED[model])) if model in SHIPPED else model
+
+
+__all__ = ["PRETRAINED", "SHIPPED", "pretrained_path", "resolve_model"]

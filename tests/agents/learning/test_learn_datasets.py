@@ -47,6 +47,26 @@ def test_each_round_trains_on_the_earlier_records_and_the_runs_own(
     assert len(report["datasets"][0]["digest"]) == 64
 
 
+def test_with_a_share_each_round_trains_on_a_draw_of_the_earlier_records(
+    earlier: Path, tmp_path: Path, write_config
+) -> None:
+    config = load_config(
+        write_config(tmp_path, datasets=[str(earlier)], datasets_share=1 / 3, evaluation=EVAL)
+    )
+    run_learning(config, resolve_run_dir(tmp_path / "runs", config), progress=False)
+    _, card = load_checkpoint(tmp_path / "runs" / "tiny" / "final_model.pt", GraspGrid())
+    facts = card["training"]  # a third of the records are earlier ones: half the run's own
+    assert abs(facts["train_attempts"] + facts["test_attempts"] - 1.5 * facts["attempts"]) <= 1
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_a_datasets_share_outside_zero_to_one_is_refused(share: float) -> None:
+    from agents.learning import LearnConfig
+
+    with pytest.raises(ConfigError, match=r"datasets_share: expected a share in \(0, 1\)"):
+        LearnConfig(datasets_share=share)
+
+
 def test_a_missing_dataset_is_refused_before_the_run_directory_exists(
     tmp_path: Path, write_config, capsys: pytest.CaptureFixture
 ) -> None:
