@@ -8,6 +8,12 @@ curve). Its model card
 schedule, the run's dataset and model digests and the final evaluation, so a user's own run
 of that command can be compared digest for digest. ``grasp evaluate --agent fcn --model
 pretrained`` loads it through :func:`pretrained_path`.
+
+``fcn_general.pt`` (``--model general``): the final model of ``grasp learn --config
+configs/learn_general.yaml`` (seed 0), learned from nothing on the 900 ``train`` shapes of
+pybullet's random objects, never on the ``novel`` ones; the model to try on your own parts.
+Its card names its run the same way; ``grasp benchmark --config
+configs/benchmark_generalisation.yaml`` measures both models on unseen parts and bins.
 """
 
 from __future__ import annotations
