@@ -2,10 +2,9 @@
 
 Attempts below ``random_attempts`` are uniformly random, or with ``heuristic_share`` that
 share of them is chosen by the geometric heuristic (:class:`HeuristicChoice`). Later ones pick
-a selection
-function at random with the weights of the phase that covers the attempt index. Every draw
-comes from the attempt's own generator :func:`attempt_rng`, so a resumed run makes the same
-choices for the same attempt index as an uninterrupted one would.
+a selection function at random with the weights of the phase that covers the attempt index.
+Every draw comes from the attempt's own generator :func:`attempt_rng`, so a resumed run makes
+the same choices for the same attempt index as an uninterrupted one would.
 """
 
 from __future__ import annotations
