@@ -408,9 +408,12 @@ _WORKER: _BinRunner | None = None
 _WORKER_ERROR: BaseException | None = None
 
 
-def _init_worker(*args: Any) -> None:
+def _init_worker(parent_pid: int, *args: Any) -> None:
     """Build the worker's env and agent, with one thread (torch is not imported for it)."""
     global _WORKER, _WORKER_ERROR
+    from agents.child_process import die_with_parent
+
+    die_with_parent(parent_pid)  # a killed evaluation leaves no worker using the cores
     os.environ["OMP_NUM_THREADS"] = "1"
     # The parent prints progress and results; what simulators print at start-up (PyBullet's
     # banner) would only interleave with them, so a worker's stdout goes nowhere.
@@ -603,7 +606,10 @@ def _bins_in_workers(
     context = multiprocessing.get_context("spawn")
     bins = []
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=args
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(os.getpid(), *args),
     ) as pool:
         futures = [pool.submit(_worker_bin, k) for k in indices]
         try:

@@ -124,7 +124,7 @@ def actor_main(
         shared: the writer's committed count and its trainer-is-gone flag (``RawValue``s).
         parent_pid: the writer's pid; the actor dies with it.
     """
-    from agents.learning.trainer import die_with_parent
+    from agents.child_process import die_with_parent
 
     die_with_parent(parent_pid)
     import torch

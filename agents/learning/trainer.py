@@ -14,18 +14,16 @@ on, or once the plateau rule fires: the test loss has not improved on its best b
 (:class:`TrainerState`) is kept in the pointer, so a resumed trainer carries on with it.
 
 The trainer dies with the actor: it asks Linux for SIGKILL when its parent dies
-(``prctl(PR_SET_PDEATHSIG)``), and also polls ``os.getppid()`` between rounds and while
-waiting, for platforms without prctl.
+(:func:`agents.child_process.die_with_parent`), and also polls ``os.getppid()`` between
+rounds and while waiting, for platforms without prctl.
 """
 
 from __future__ import annotations
 
 import copy
-import ctypes
 import dataclasses
 import logging
 import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.child_process import die_with_parent
 from agents.learning.config import LearnConfig, config_from_mapping
 from agents.learning.rounds import RoundSchedule
 from agents.learning.rundir import (
@@ -50,20 +49,7 @@ from agents.learning.rundir import (
 )
 from agents.learning.schedule import STREAM_PRIOR, STREAM_TRAINER, attempt_rng
 
-PR_SET_PDEATHSIG = 1
-
 log = logging.getLogger(__name__)
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies; exit if it already has."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except OSError:
-        pass  # not Linux: the getppid polling below still ends the trainer
-    if os.getppid() != parent_pid:
-        os._exit(0)
 
 
 @dataclass
@@ -336,4 +322,4 @@ def trainer_main(run_dir: str, config_data: dict, parent_pid: int, stop: Any) ->
         writer.close()
 
 
-__all__ = ["Trainer", "TrainerState", "die_with_parent", "trainer_main"]
+__all__ = ["Trainer", "TrainerState", "trainer_main"]
