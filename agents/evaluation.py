@@ -408,12 +408,21 @@ _WORKER: _BinRunner | None = None
 _WORKER_ERROR: BaseException | None = None
 
 
-def _init_worker(parent_pid: int, *args: Any) -> None:
-    """Build the worker's env and agent, with one thread (torch is not imported for it)."""
-    global _WORKER, _WORKER_ERROR
+def _init_pool_worker(parent_pid: int, *args: Any) -> None:
+    """A pool worker: dies with the evaluation that spawned it, then builds its env and agent.
+
+    So a killed evaluation leaves no worker using the cores. Ray's actors, whose parent is
+    Ray's, build theirs with :func:`_init_worker` alone.
+    """
     from agents.child_process import die_with_parent
 
-    die_with_parent(parent_pid)  # a killed evaluation leaves no worker using the cores
+    die_with_parent(parent_pid)
+    _init_worker(*args)
+
+
+def _init_worker(*args: Any) -> None:
+    """Build the worker's env and agent, with one thread (torch is not imported for it)."""
+    global _WORKER, _WORKER_ERROR
     os.environ["OMP_NUM_THREADS"] = "1"
     # The parent prints progress and results; what simulators print at start-up (PyBullet's
     # banner) would only interleave with them, so a worker's stdout goes nowhere.
@@ -608,7 +617,7 @@ def _bins_in_workers(
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
-        initializer=_init_worker,
+        initializer=_init_pool_worker,
         initargs=(os.getpid(), *args),
     ) as pool:
         futures = [pool.submit(_worker_bin, k) for k in indices]
