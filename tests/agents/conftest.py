@@ -88,13 +88,32 @@ def _write_config(folder: Path, name: str = "tiny", **changes: object) -> Path:
     return path
 
 
+def _stat_fields(stat: Path) -> list[str] | None:
+    """The fields of a ``/proc/<pid>/stat`` after the command (state, ppid, ...); None if gone."""
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` exists and is not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state not in ("Z", "X")
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def _spawned_children(pid: int) -> list[int]:
+    """The pids of ``pid``'s children that are multiprocessing spawn workers."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = _stat_fields(stat)
+        try:
+            command = (stat.parent / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if fields is not None and int(fields[1]) == pid and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -107,3 +126,9 @@ def write_config():
 def alive():
     """Whether a process id is running (not gone, not a zombie)."""
     return _alive
+
+
+@pytest.fixture(scope="session")
+def spawned_children():
+    """The spawn workers among a process id's children."""
+    return _spawned_children

@@ -10,7 +10,6 @@ import pickle
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -167,28 +166,14 @@ def test_more_picks_than_objects_are_refused_before_anything_runs():
         evaluate_bins(EnvSpec(m=2), AgentSpec("random"), n=3, runs=1, seed=0)
 
 
-def _spawned_children(pid: int) -> list[int]:
-    """The pids of ``pid``'s children that are multiprocessing spawn workers."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            command = (stat.parent / "cmdline").read_bytes()
-        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-            continue
-        if ppid == pid and b"spawn_main" in command:
-            found.append(int(stat.parent.name))
-    return found
-
-
 @pytest.mark.skipif(sys.platform != "linux", reason="the workers ask Linux to end them")
-def test_the_workers_of_a_killed_evaluation_end_with_it(alive):
+def test_the_workers_of_a_killed_evaluation_end_with_it(alive, spawned_children):
     command = [sys.executable, "-m", "grasp_toolkit.scripts.cli", "evaluate", "--agent", "random",
                "--n", "10", "--m", "20", "--runs", "40", "--workers", "2"]  # fmt: skip
     parent = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while len(workers := _spawned_children(parent.pid)) < 2:
+        while len(workers := spawned_children(parent.pid)) < 2:
             assert parent.poll() is None
             assert time.monotonic() < deadline, "no workers started"
             time.sleep(0.2)
