@@ -31,7 +31,7 @@ Or, without registering, name the factory by its import path, ``"package.module:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -95,6 +95,7 @@ def _fcn(
     num_threads: int | None = None,
     onnx: str | None = None,
     memory: bool = False,
+    walls: bool | Mapping[str, Any] = False,
 ) -> Agent:
     from agents.fcn.failure_memory import FailureMemory
     from agents.fcn.scoring import InferenceConfig
@@ -119,7 +120,28 @@ def _fcn(
         agent.memory = FailureMemory(grid)
     elif memory is not False:
         raise ConfigError(f"agent 'fcn': expected memory true or false, got {memory!r}")
+    agent.walls = _walls(grid, walls)
     return agent
+
+
+def _walls(grid: GraspGrid, walls: bool | Mapping[str, Any]) -> np.ndarray | None:
+    """The fcn agent's ``walls`` option as its mask (None for False).
+
+    True: the twin's bin; a mapping: the fields of a :class:`grasp_env.clearance.WallClearance`.
+    """
+    from grasp_env.clearance import WallClearance, inside_walls
+    from grasp_env.config import from_dict
+
+    if walls is False:
+        return None
+    if walls is True:
+        return inside_walls(grid, WallClearance())
+    if not isinstance(walls, Mapping):
+        raise ConfigError(
+            f"agent 'fcn': expected walls true, false or a mapping of WallClearance fields,"
+            f" got {walls!r}"
+        )
+    return inside_walls(grid, from_dict(WallClearance, dict(walls), "agent 'fcn' walls"))
 
 
 def _heuristic(grid: GraspGrid, rng: np.random.Generator, **options: Any) -> Agent:

@@ -29,13 +29,17 @@ from agents.evaluation import (
     evaluate_bins,
     make_eval_env,
 )
+from grasp_env.errors import ConfigError
 from grasp_toolkit.scripts.ray_options import add_ray_arguments, connect_if_asked
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``grasp evaluate``."""
     p = subparsers.add_parser("evaluate", help="n-out-of-m bin-clearing grasp rate of an agent")
-    p.add_argument("--agent", default="heuristic", help=f"one of {registry.available()}")
+    p.add_argument(
+        "--agent",
+        help=f"one of {registry.available()} (default: fcn with --model, else heuristic)",
+    )
     p.add_argument(
         "--model",
         help="checkpoint or .onnx file for --agent fcn, or a shipped model: 'pretrained' (the"
@@ -47,6 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="--agent fcn skips grasps near a failed one of the bin while the bin there is"
         " unchanged (agents.fcn.failure_memory)",
+    )
+    p.add_argument(
+        "--walls",
+        action="store_true",
+        help="--agent fcn never chooses a grasp whose open fingers would land on the bin's"
+        " walls (grasp_env.clearance)",
     )
     p.add_argument("--n", type=int, default=10, help="objects to grasp per run")
     p.add_argument("--m", type=int, default=20, help="objects in the bin at the start")
@@ -82,7 +92,25 @@ def agent_options(args: argparse.Namespace) -> dict[str, Any]:
         options["selection"] = args.selection
     if args.remember_failures:
         options["memory"] = True
+    if args.walls:
+        options["walls"] = True
     return options
+
+
+def agent_name(args: argparse.Namespace) -> str:
+    """The agent to evaluate: ``--agent``, else fcn when a model is named, else heuristic.
+
+    Raises:
+        ConfigError: model options for the built-in heuristic or random agent (an agent
+            of your own gets them as options).
+    """
+    name = args.agent or ("fcn" if args.model is not None else "heuristic")
+    fcn_only = {"--model": args.model is not None, "--selection": args.selection is not None,
+                "--remember-failures": args.remember_failures, "--walls": args.walls}  # fmt: skip
+    given = [flag for flag, on in fcn_only.items() if on]
+    if name in ("heuristic", "random") and given:
+        raise ConfigError(f"{', '.join(given)} need --agent fcn, got --agent {name}")
+    return name
 
 
 def env_spec(args: argparse.Namespace) -> EnvSpec:
@@ -134,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
     spec = env_spec(args)
     connect_if_asked(args)
     workers = check_workers(args.workers if args.workers is not None else bin_workers(args, spec))
-    agent = AgentSpec(args.agent, agent_options(args))
+    name = agent_name(args)
+    agent = AgentSpec(name, agent_options(args))
     done = 0
 
     def progress(run_index: int, rate: float) -> None:
@@ -152,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
         ray_address=args.ray,
     )  # fmt: skip
     if args.json:
-        print(json.dumps({"agent": args.agent, "env": args.env, **result.as_dict()}))
+        print(json.dumps({"agent": name, "env": args.env, **result.as_dict()}))
     else:
-        print(format_result(args.agent, args.env, result))
+        print(format_result(name, args.env, result))
     return 0

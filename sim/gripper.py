@@ -23,6 +23,7 @@ import numpy as np
 import pybullet
 
 from grasp_env.cell import GripperState
+from grasp_env.clearance import FingerFootprint
 from sim.timing import MotionTiming, SimClock
 from sim.world import World
 
@@ -39,7 +40,9 @@ class GripperSpec:
             fingers), metres; WSG 50 body about 146 x 51 x 72 mm.
         finger_size: one finger's box (thickness along x, width along y, length along z), m.
             The length must exceed the bin's wall height plus the floor clearance, or the
-            146 mm palm lands on the wall tops in floor-level grasps near a wall.
+            146 mm palm lands on the wall tops in floor-level grasps near a wall. Its
+            footprint is :class:`grasp_env.clearance.FingerFootprint`'s, which the agents'
+            wall mask keeps inside the bin.
         stroke: the largest opening, metres (WSG 50: 110 mm).
         palm_mass: kg. finger_mass: kg, each.
         finger_friction: lateral friction coefficient of the finger pads.
@@ -57,7 +60,11 @@ class GripperSpec:
     """
 
     palm_size: tuple[float, float, float] = (0.146, 0.051, 0.072)
-    finger_size: tuple[float, float, float] = (0.010, 0.020, 0.105)
+    finger_size: tuple[float, float, float] = (
+        FingerFootprint().thickness,
+        FingerFootprint().width,
+        0.105,
+    )
     stroke: float = 0.110
     palm_mass: float = 1.0
     finger_mass: float = 0.05

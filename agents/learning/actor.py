@@ -248,6 +248,11 @@ class Actor:
         self.heuristic_agent: Any = None
         self.fcn_version = 0
 
+    def _walls(self) -> np.ndarray | None:
+        from grasp_env.clearance import inside_walls
+
+        return None if self.config.walls is None else inside_walls(self.grid, self.config.walls)
+
     def _memory(self) -> FailureMemory | None:
         if self.config.failure_memory is None:
             return None
@@ -333,7 +338,7 @@ class Actor:
 
         if self.fcn_agent is None:
             self.fcn_agent = FCNAgent(model, "application", self.grid, np.random.default_rng(0),
-                                      self.inference)  # fmt: skip
+                                      self.inference, walls=self._walls())  # fmt: skip
         elif version != self.fcn_version:
             self.fcn_agent.set_model(model)
         self.fcn_version = version

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from agents.fcn.failure_memory import FailureMemoryConfig
 from agents.training.config import TrainConfig
+from grasp_env.clearance import WallClearance
 from grasp_env.config import EnvConfig, from_dict, read_layered, to_dict
 from grasp_env.errors import ConfigError
 from grasp_env.object_sets import anchored, read_object_set
@@ -214,6 +215,9 @@ class LearnConfig:
         failure_memory: each lane remembers its scene's failed grasps while the bin around
             them is unchanged, and the model's selections skip the grasps near them
             (:mod:`agents.fcn.failure_memory`); None: selections see the bare values.
+        walls: the model's selections, and the curve's and final evaluation's agent, never
+            choose a grasp whose open fingers would leave this bin interior
+            (:mod:`grasp_env.clearance`; ``walls: {}`` for the twin's bin); None: all grasps.
         init_model: start from this checkpoint (a path, or a shipped model's name:
             "pretrained" or "general") instead of an untrained network: the actor acts on it
             from the first attempt and the trainer continues from its weights (paper Fig. 7:
@@ -245,6 +249,7 @@ class LearnConfig:
     datasets: tuple[str, ...] = ()
     datasets_share: float | None = None
     failure_memory: FailureMemoryConfig | None = None
+    walls: WallClearance | None = None
 
     def __post_init__(self) -> None:
         if self.env.mode != "train":

@@ -29,6 +29,7 @@ from agents.evaluation import (
 )
 from agents.learning.config import LearnConfig
 from agents.learning.rundir import CHECKPOINTS, CURVE_FILE, TB_DIR, read_curve_models
+from grasp_env.config import to_dict
 
 
 def eval_env_spec(config: LearnConfig) -> EnvSpec:
@@ -42,6 +43,20 @@ def eval_env_spec(config: LearnConfig) -> EnvSpec:
     )
 
 
+def eval_agent_spec(config: LearnConfig, checkpoint: Path | None) -> AgentSpec:
+    """The agent the curve and the final evaluation run.
+
+    The model at ``checkpoint`` with the application rule and the run's wall mask; random
+    grasps without a model.
+    """
+    if checkpoint is None:
+        return AgentSpec("random")
+    options: dict[str, Any] = {"checkpoint": str(checkpoint), "selection": "application"}
+    if config.walls is not None:
+        options["walls"] = to_dict(config.walls)
+    return AgentSpec("fcn", options)
+
+
 def evaluate_model(config: LearnConfig, checkpoint: Path | None, runs: int) -> EvaluationResult:
     """Bin clearing with the model at ``checkpoint`` and the application rule.
 
@@ -50,11 +65,7 @@ def evaluate_model(config: LearnConfig, checkpoint: Path | None, runs: int) -> E
     """
     ev = config.evaluation
     env_spec = eval_env_spec(config)
-    agent = (
-        AgentSpec("random")
-        if checkpoint is None
-        else AgentSpec("fcn", {"checkpoint": str(checkpoint), "selection": "application"})
-    )
+    agent = eval_agent_spec(config, checkpoint)
     workers = ev.workers if ev.workers is not None else default_workers(env_spec)
     return evaluate_bins(env_spec, agent, n=ev.n, runs=runs, seed=ev.seed,
                          max_attempts=ev.max_attempts, workers=workers)  # fmt: skip
@@ -188,6 +199,7 @@ __all__ = [
     "attempts_to_reach",
     "curve_counts",
     "curve_table",
+    "eval_agent_spec",
     "eval_env_spec",
     "evaluate_curve",
     "evaluate_model",

@@ -7,7 +7,9 @@ returns that index's metric action. The selection can be any of :mod:`agents.fcn
 the default is the paper's application rule (maximum(1), then maximum(5) after a failure),
 which :meth:`FCNAgent.observe` keeps informed and :meth:`FCNAgent.reset` resets for a new bin.
 With a :class:`~agents.fcn.failure_memory.FailureMemory` the agent also does not repeat a
-failed grasp of the bin while the bin around it is unchanged.
+failed grasp of the bin while the bin around it is unchanged; with a ``walls`` mask
+(:func:`grasp_env.clearance.inside_walls`) it never chooses a grasp whose fingers would land
+on a wall.
 
 An agent from an ONNX file (:meth:`FCNAgent.from_checkpoint` with a ``.onnx`` path) does not
 import torch.
@@ -48,6 +50,8 @@ class FCNAgent(DecidingAgent):
         inference: device, precision, threads and backend of the scoring.
         memory: the failed grasps to avoid (None: none); :meth:`observe` tells it each
             reward and :meth:`reset` empties it.
+        walls: the grasps allowed, a boolean array of ``grid.shape`` (None: all); the others
+            get the value 0 before the selection sees them.
 
     Attributes:
         last_decision: the :class:`Decision` of the last :meth:`act`, or None.
@@ -62,9 +66,11 @@ class FCNAgent(DecidingAgent):
         rng: np.random.Generator,
         inference: InferenceConfig | None = None,
         memory: FailureMemory | None = None,
+        walls: np.ndarray | None = None,
     ) -> None:
         self.grid = grid
         self.memory = memory
+        self.walls = walls
         self._last_image: HeightImage | None = None
         self.rng = rng
         self.selection = make_selection(selection) if isinstance(selection, str) else selection
@@ -121,7 +127,9 @@ class FCNAgent(DecidingAgent):
         return decision
 
     def _suppressed(self, values: np.ndarray) -> np.ndarray:
-        """``values`` with the memory's failed grasps at 0 (``values`` when there is none)."""
+        """``values`` with the grasps into a wall and the memory's failed grasps at 0."""
+        if self.walls is not None:
+            values = np.where(self.walls, values, np.zeros((), values.dtype))
         if self.memory is None or self._last_image is None:
             return values
         return self.memory.suppress(values, self._last_image)

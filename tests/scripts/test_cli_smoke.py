@@ -131,3 +131,15 @@ def test_a_file_that_is_no_checkpoint_is_refused_in_one_line(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert str(path) in err[0]
+
+
+def test_evaluate_with_a_model_and_no_agent_evaluates_the_fcn_agent(capsys):
+    result = run_json(capsys, "evaluate", "--model", "pretrained", "--walls", "--n", "1",
+                      "--m", "1", "--runs", "1", "--workers", "1", "--json")  # fmt: skip
+    assert result["agent"] == "fcn"
+
+
+def test_model_options_for_the_heuristic_are_refused_naming_them(capsys):
+    assert main(["evaluate", "--agent", "heuristic", "--model", "pretrained", "--walls",
+                 "--runs", "1"]) == 2  # fmt: skip
+    assert "--model, --walls need --agent fcn, got --agent heuristic" in capsys.readouterr().err
