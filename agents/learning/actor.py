@@ -243,7 +243,8 @@ class Actor:
             num_threads=1,
             backend=config.inference_backend,
         )
-        self.random_agent = RandomAgent(self.grid, np.random.default_rng(0))
+        self.walls = self._walls()
+        self.random_agent = RandomAgent(self.grid, np.random.default_rng(0), self.walls)
         self.fcn_agent: Any = None
         self.heuristic_agent: Any = None
         self.fcn_version = 0
@@ -317,7 +318,8 @@ class Actor:
         """One of the heuristic's best few grasps, drawn by ``rng``, as the grid grasp nearest it.
 
         A draw among the best few, not its best alone, so that a lane does not repeat a
-        failed grasp in a bin that did not change.
+        failed grasp in a bin that did not change; with ``walls``, among those of them clear
+        of the walls.
         """
         from agents.base import Decision
         from agents.policies.heuristic import HeuristicAgent
@@ -328,7 +330,10 @@ class Actor:
                 self.grid.image, rng, primitive=self.config.env.primitive
             )
         grasps = self.heuristic_agent.grasps(observation, self.heuristic_agent.config.retry_top)
-        index = self.grid.nearest_index(grasps[int(rng.integers(len(grasps)))])
+        indices = [self.grid.nearest_index(g) for g in grasps]
+        if self.walls is not None:  # those clear of the walls, where there are any
+            indices = [i for i in indices if self.walls[i]] or indices
+        index = indices[int(rng.integers(len(indices)))]
         action = self.grid.index_to_action(index)
         return Decision(action, index, "heuristic", None, time.perf_counter() - start)
 
@@ -338,7 +343,7 @@ class Actor:
 
         if self.fcn_agent is None:
             self.fcn_agent = FCNAgent(model, "application", self.grid, np.random.default_rng(0),
-                                      self.inference, walls=self._walls())  # fmt: skip
+                                      self.inference, walls=self.walls)  # fmt: skip
         elif version != self.fcn_version:
             self.fcn_agent.set_model(model)
         self.fcn_version = version

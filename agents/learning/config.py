@@ -215,9 +215,11 @@ class LearnConfig:
         failure_memory: each lane remembers its scene's failed grasps while the bin around
             them is unchanged, and the model's selections skip the grasps near them
             (:mod:`agents.fcn.failure_memory`); None: selections see the bare values.
-        walls: the model's selections, and the curve's and final evaluation's agent, never
-            choose a grasp whose open fingers would leave this bin interior
-            (:mod:`grasp_env.clearance`; ``walls: {}`` for the twin's bin); None: all grasps.
+        walls: no attempt (random, heuristic where it has a choice, or the model's) and no
+            grasp of the curve's and final evaluation's agent has its open fingers leave
+            this bin interior (:mod:`grasp_env.clearance`; ``walls: {}`` for the twin's
+            bin). Such a grasp's label says nothing the network can see: the wall lies
+            outside its window. None: all grasps.
         init_model: start from this checkpoint (a path, or a shipped model's name:
             "pretrained" or "general") instead of an untrained network: the actor acts on it
             from the first attempt and the trainer continues from its weights (paper Fig. 7:

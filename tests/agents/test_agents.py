@@ -13,6 +13,7 @@ from agents.fcn.selection import ApplicationRule, ProbabilisticSelection
 from agents.policies.fcn import FCNAgent
 from agents.policies.random import RandomAgent
 from grasp_env.errors import ConfigError, InvalidObservation
+from grasp_env.grasp_grid import GraspGrid
 
 from .conftest import clutter_scene
 
@@ -146,3 +147,12 @@ def test_shipped_agents_reset_for_a_new_bin(small_model, grid):
     heuristic.observe(0.0)
     heuristic.reset(np.random.default_rng(3))
     assert not heuristic._failed
+
+
+def test_a_random_agent_with_walls_draws_only_allowed_grasps_and_all_of_them():
+    grid = GraspGrid()
+    walls = np.zeros(grid.shape, bool)
+    walls[3, 5, 7, 1] = walls[0, 0, 0, 0] = True
+    agent = RandomAgent(grid, np.random.default_rng(0), walls)
+    chosen = {agent.decide(clutter_scene(0)).index for _ in range(40)}
+    assert chosen == {(3, 5, 7, 1), (0, 0, 0, 0)}
